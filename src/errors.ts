@@ -1,0 +1,91 @@
+/**
+ * One error type for everything the helper reports to a user. The CLI turns it into a single
+ * line on stderr (`message` then `hint`) and an exit code; library callers get the same fields.
+ */
+
+/** Claims worth showing when a role refuses a token; never the token itself. */
+export interface TokenSummary {
+  readonly iss?: string | undefined;
+  readonly sub?: string | undefined;
+  readonly aud?: string | readonly string[] | undefined;
+  readonly exp?: number | undefined;
+}
+
+/** Where a failure came from; decides the exit code and helps callers branch without parsing text. */
+export type ErrorOrigin = 'config' | 'token' | 'sts' | 'network' | 'file' | 'process' | 'internal';
+
+export interface HelperErrorInit {
+  /** Stable machine-readable code, e.g. `MissingAccount`, `AccessDenied`, `CredentialsFileSymlink`. */
+  readonly code: string;
+  readonly message: string;
+  /** The exact next step for the user. */
+  readonly hint?: string | undefined;
+  readonly cause?: unknown;
+  readonly token?: TokenSummary | undefined;
+  /** STS request id, kept so users can quote it to AWS support. */
+  readonly requestId?: string | undefined;
+  readonly httpStatus?: number | undefined;
+  /** True when the same call may succeed if repeated (throttling, 5xx, network). */
+  readonly retryable?: boolean | undefined;
+}
+
+export class HelperError extends Error {
+  readonly code: string;
+  readonly origin: ErrorOrigin;
+  readonly hint: string | undefined;
+  readonly token: TokenSummary | undefined;
+  readonly requestId: string | undefined;
+  readonly httpStatus: number | undefined;
+  readonly retryable: boolean;
+
+  constructor(origin: ErrorOrigin, init: HelperErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'HelperError';
+    this.origin = origin;
+    this.code = init.code;
+    this.hint = init.hint;
+    this.token = init.token;
+    this.requestId = init.requestId;
+    this.httpStatus = init.httpStatus;
+    this.retryable = init.retryable ?? false;
+  }
+}
+
+export class ConfigError extends HelperError {
+  constructor(init: HelperErrorInit) {
+    super('config', init);
+    this.name = 'ConfigError';
+  }
+}
+
+export class TokenError extends HelperError {
+  constructor(init: HelperErrorInit) {
+    super('token', init);
+    this.name = 'TokenError';
+  }
+}
+
+export class StsError extends HelperError {
+  constructor(init: HelperErrorInit) {
+    super('sts', init);
+    this.name = 'StsError';
+  }
+}
+
+export class NetworkError extends HelperError {
+  constructor(init: HelperErrorInit) {
+    super('network', init);
+    this.name = 'NetworkError';
+  }
+}
+
+export class FileError extends HelperError {
+  constructor(init: HelperErrorInit) {
+    super('file', init);
+    this.name = 'FileError';
+  }
+}
+
+export function isHelperError(value: unknown): value is HelperError {
+  return value instanceof HelperError;
+}
