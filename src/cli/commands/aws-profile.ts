@@ -1,0 +1,20 @@
+import { formatExpiration, profileEntries } from '../../output/formats.js';
+import { setIniSection } from '../../output/ini.js';
+import { updateFileSecurely } from '../../platform/files.js';
+import { sharedCredentialsFilePath } from '../../platform/paths.js';
+import { PROGRAM_NAME } from '../../version.js';
+import type { CommandRun } from '../program.js';
+import { obtainForRun } from './shared.js';
+
+export async function runAwsProfile(run: CommandRun): Promise<number> {
+  // Resolve the path before the exchange so that a missing HOME fails without an STS call.
+  const path = sharedCredentialsFilePath(run.env);
+  const { credentials, settings, assumedRoleArn } = await obtainForRun(run);
+  const entries = profileEntries(credentials);
+  await updateFileSecurely(path, (current) => setIniSection(current ?? '', settings.profileName, entries));
+  run.io.stderr(
+    `${PROGRAM_NAME}: wrote profile [${settings.profileName}] to ${path}` +
+      `${assumedRoleArn === undefined ? '' : ` for ${assumedRoleArn}`}, valid until ${formatExpiration(credentials.expiration)}\n`,
+  );
+  return 0;
+}

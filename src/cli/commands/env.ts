@@ -1,0 +1,46 @@
+import type { Environment } from '../../config/resolve.js';
+import { credentialVariables, formatEnvLines } from '../../output/formats.js';
+import { writeSecretFile } from '../../platform/files.js';
+import { runCommand } from '../../platform/spawn.js';
+import type { CommandRun } from '../program.js';
+import { obtainForRun } from './shared.js';
+
+/**
+ * Variables removed from the child's environment: a profile would make the JS SDK ignore the
+ * credentials we pass, a stale legacy token would mix with them, and the ID token is ours.
+ */
+const SHADOWING_VARIABLES = ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SECURITY_TOKEN'];
+
+export function childEnvironment(
+  parent: Environment,
+  variables: ReadonlyArray<readonly [string, string]>,
+  tokenVariable: string | undefined,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parent)) {
+    if (value === undefined || SHADOWING_VARIABLES.includes(name) || name === tokenVariable) continue;
+    env[name] = value;
+  }
+  for (const [name, value] of variables) env[name] = value;
+  return env;
+}
+
+export async function runEnv(run: CommandRun): Promise<number> {
+  const { credentials, settings } = await obtainForRun(run);
+  const [command, ...args] = run.argv;
+  if (command !== undefined) {
+    const tokenVariable = settings.tokenSource.kind === 'env' ? settings.tokenSource.name : undefined;
+    return runCommand(
+      command,
+      args,
+      childEnvironment(run.env, credentialVariables(credentials), tokenVariable),
+    );
+  }
+  const text = formatEnvLines(credentials, { exportPrefix: settings.exportPrefix });
+  if (settings.filename !== undefined) {
+    await writeSecretFile(settings.filename, text);
+  } else {
+    run.io.stdout(text);
+  }
+  return 0;
+}

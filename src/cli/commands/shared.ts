@@ -1,0 +1,33 @@
+/** What every command does before handing credentials over: settings, token, credentials. */
+import { resolveSettings, type Settings } from '../../config/resolve.js';
+import { type ObtainResult, obtainCredentials } from '../../obtain.js';
+import { describeTokenSource } from '../../token/read.js';
+import type { CommandRun } from '../program.js';
+
+export interface Obtained extends ObtainResult {
+  readonly settings: Settings;
+}
+
+export function debugLogger(run: CommandRun): (line: string) => void {
+  if (!run.debug) return () => {};
+  return (line) => run.io.stderr(`${run.redactor.redact(`[debug] ${line}`)}\n`);
+}
+
+export async function obtainForRun(run: CommandRun): Promise<Obtained> {
+  const settings = resolveSettings(run.command, run.flags, run.env);
+  const log = debugLogger(run);
+  if (settings.tokenSource.kind === 'env') run.redactor.add(run.env[settings.tokenSource.name]);
+  log(
+    `role ${settings.roleArn}, session ${settings.roleSessionName}, duration ${settings.durationSeconds}s, ` +
+      `region ${settings.region}, endpoint ${settings.endpoint}, token from ${describeTokenSource(settings.tokenSource)}`,
+  );
+  const result = await obtainCredentials(settings, { env: run.env, log });
+  run.redactor.add(result.credentials.secretAccessKey);
+  run.redactor.add(result.credentials.sessionToken);
+  log(
+    `credentials ${result.fromCache ? 'from cache' : 'from STS'}` +
+      `${result.assumedRoleArn === undefined ? '' : ` for ${result.assumedRoleArn}`}, ` +
+      `expire ${result.credentials.expiration.toISOString()}`,
+  );
+  return { ...result, settings };
+}

@@ -1,0 +1,49 @@
+/** The one place where a failure becomes a line on stderr and an exit code. */
+import { HelperError } from '../errors.js';
+import type { Redactor } from '../platform/redact.js';
+import { PROGRAM_NAME } from '../version.js';
+
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function sentence(text: string): string {
+  const line = oneLine(text);
+  return /[.!?)]$/.test(line) ? line : `${line}.`;
+}
+
+export function formatErrorLine(error: unknown): string {
+  if (error instanceof HelperError) {
+    const hint = error.hint === undefined || error.hint === '' ? '' : ` Fix: ${sentence(error.hint)}`;
+    return `${PROGRAM_NAME}: ${sentence(error.message)}${hint}`;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return `${PROGRAM_NAME}: unexpected error: ${sentence(message)} This is a bug: please report it with the output of --debug.`;
+}
+
+export function exitCodeFor(error: unknown): number {
+  return error instanceof HelperError && error.origin === 'config' ? EXIT_USAGE : EXIT_FAILURE;
+}
+
+function describeCauses(error: unknown): string {
+  const lines: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 5; depth++) {
+    lines.push(current instanceof Error ? (current.stack ?? current.message) : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+    if (current !== undefined) lines.push('caused by:');
+  }
+  return lines.join('\n');
+}
+
+export function reportError(
+  error: unknown,
+  options: { readonly debug: boolean; readonly redactor: Redactor; readonly write: (text: string) => void },
+): number {
+  if (options.debug) options.write(`${options.redactor.redact(describeCauses(error))}\n`);
+  options.write(`${options.redactor.redact(formatErrorLine(error))}\n`);
+  return exitCodeFor(error);
+}

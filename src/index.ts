@@ -1,0 +1,18 @@
+/** The library API of gitlab-aws-credential-helper. */
+
+/** Option table: every setting with its flag, environment variables and default. */
+export { OPTIONS, type OptionSpec, renderOptionsMarkdown } from './config/options.js';
+/** Resolves flags and environment into validated settings (pure). */
+export { type Environment, type FlagValues, resolveSettings, type Settings } from './config/resolve.js';
+/** Temporary credentials and the assumed role. */
+export type { AssumedRole, AwsCredentials } from './credentials.js';
+/** The error type every failure is reported with. */
+export { HelperError, isHelperError, type TokenSummary } from './errors.js';
+/** Reads the token and returns credentials (cache, then STS). */
+export { type ObtainResult, obtainCredentials } from './obtain.js';
+/** Output formats as pure functions. */
+export { formatCredentialProcessJson, formatEnvLines } from './output/formats.js';
+/** The STS exchange, behind one function. */
+export { exchangeWebIdentityToken, type WebIdentityExchange } from './sts/exchange.js';
+/** Reads a GitLab ID token's claims without verifying it. */
+export { decodeTokenClaims, type TokenClaims } from './token/claims.js';

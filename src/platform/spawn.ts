@@ -1,0 +1,51 @@
+/** Runs a user's command with extra environment and hands its fate back as an exit code. */
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { HelperError } from '../errors.js';
+
+const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Resolves with the command's exit code, or 128 + the signal number when a signal killed it (the
+ * shell convention), after forwarding SIGINT, SIGTERM and SIGHUP that we receive meanwhile.
+ */
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: 'inherit', env });
+    const forward = (signal: NodeJS.Signals): void => {
+      child.kill(signal);
+    };
+    for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+    const cleanup = (): void => {
+      for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
+    };
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      cleanup();
+      const notFound = error.code === 'ENOENT';
+      reject(
+        new HelperError('process', {
+          code: notFound ? 'CommandNotFound' : 'CommandFailed',
+          message: notFound
+            ? `cannot run ${JSON.stringify(command)}: command not found`
+            : `cannot run ${JSON.stringify(command)}: ${error.code ?? error.message}`,
+          hint: notFound
+            ? 'check the command name and PATH; put the command after `--`, e.g. env -- aws sts get-caller-identity'
+            : 'check that the command exists and is executable',
+          cause: error,
+        }),
+      );
+    });
+    child.once('exit', (code, signal) => {
+      cleanup();
+      if (signal !== null) {
+        resolve(128 + (constants.signals[signal] ?? 0));
+        return;
+      }
+      resolve(code ?? 1);
+    });
+  });
+}

@@ -1,0 +1,43 @@
+/** Reads the ID token from the job's environment or from a file. */
+import { readFile } from 'node:fs/promises';
+import type { Environment, TokenSource } from '../config/resolve.js';
+import { TokenError } from '../errors.js';
+
+export function describeTokenSource(source: TokenSource): string {
+  return source.kind === 'env' ? source.name : `token file ${source.path}`;
+}
+
+export async function readToken(source: TokenSource, env: Environment): Promise<string> {
+  if (source.kind === 'file') {
+    let text: string;
+    try {
+      text = await readFile(source.path, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      throw new TokenError({
+        code: 'TokenFileUnreadable',
+        message: `cannot read the token file ${source.path} (${code})`,
+        hint: 'check --web-identity-token-file / GITLAB_AWS_IDENTITY_TOKEN_FILE, or use the id_tokens: variable directly',
+        cause: error,
+      });
+    }
+    const token = text.trim();
+    if (token === '') {
+      throw new TokenError({
+        code: 'MissingToken',
+        message: `the token file ${source.path} is empty`,
+        hint: 'write the ID token into the file, or use the id_tokens: variable directly',
+      });
+    }
+    return token;
+  }
+  const value = env[source.name];
+  if (value === undefined || value.trim() === '') {
+    throw new TokenError({
+      code: 'MissingToken',
+      message: `no ID token: the variable ${source.name} is ${value === undefined ? 'not set' : 'empty'}`,
+      hint: `add to the job: \`id_tokens: { ${source.name}: { aud: https://gitlab.com } }\` (your GitLab URL as aud), or name the variable with -j/--web-identity-token-name`,
+    });
+  }
+  return value.trim();
+}
