@@ -43,6 +43,15 @@ const THROTTLING_CODES = new Set([
   'SlowDown',
 ]);
 
+/** The SDK names modelled STS errors after their classes; the wire codes (what AWS documents) differ. */
+const WIRE_CODES: Readonly<Record<string, string>> = {
+  InvalidIdentityTokenException: 'InvalidIdentityToken',
+  IDPCommunicationErrorException: 'IDPCommunicationError',
+  IDPRejectedClaimException: 'IDPRejectedClaim',
+  MalformedPolicyDocumentException: 'MalformedPolicyDocument',
+  PackedPolicyTooLargeException: 'PackedPolicyTooLarge',
+};
+
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
@@ -174,7 +183,8 @@ function stsHint(
 export function toExchangeError(error: unknown, context: ExchangeContext): HelperError {
   if (error instanceof HelperError) return error;
   const shape = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
-  const name = text(shape.name) ?? 'Error';
+  const sdkName = text(shape.name) ?? 'Error';
+  const name = WIRE_CODES[sdkName] ?? sdkName;
   const message = text(shape.message) ?? String(error);
   const errno = text(shape.code);
   const status =

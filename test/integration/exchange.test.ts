@@ -1,0 +1,162 @@
+/**
+ * The STS exchange through the real AWS SDK against the local STS: what is sent, what comes back,
+ * which failures are retried, and what the user is told.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { HelperError } from '../../src/errors.js';
+import { exchangeWebIdentityToken, type WebIdentityExchange } from '../../src/sts/exchange.js';
+import { decodeTokenClaims, summarizeClaims } from '../../src/token/claims.js';
+import { DEMO_SUB, startTestBed, type TestBed } from '../support/bed.js';
+
+let bed: TestBed;
+
+beforeAll(async () => {
+  bed = await startTestBed();
+});
+afterAll(async () => {
+  await bed?.stop();
+});
+beforeEach(() => {
+  bed.sts.reset();
+  bed.issuer.setJwksFault('none');
+});
+
+async function request(token?: string, overrides: Partial<WebIdentityExchange> = {}): Promise<WebIdentityExchange> {
+  const jwt = token ?? (await bed.mint());
+  return {
+    roleArn: bed.roleArn,
+    roleSessionName: 'session-1',
+    webIdentityToken: jwt,
+    durationSeconds: 3600,
+    region: 'us-east-1',
+    endpoint: bed.sts.url,
+    token: summarizeClaims(decodeTokenClaims(jwt, 'T')),
+    ...overrides,
+  };
+}
+
+const fastOptions = { maxAttempts: 4, timeoutMs: 2000, deadlineMs: Date.now() + 60_000, sleep: async () => {} };
+
+async function failure(promise: Promise<unknown>): Promise<HelperError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof HelperError) return error;
+    throw error;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('exchangeWebIdentityToken', () => {
+  it('exchanges a token unsigned and returns the credentials STS issued', async () => {
+    const assumed = await exchangeWebIdentityToken(await request(), fastOptions);
+    const issued = bed.sts.issued.at(-1);
+    expect(assumed.credentials).toMatchObject({
+      accessKeyId: issued?.accessKeyId,
+      secretAccessKey: issued?.secretAccessKey,
+      sessionToken: issued?.sessionToken,
+      accountId: '123456789012',
+    });
+    expect(assumed.credentials.expiration.getTime()).toBe(issued?.expiration.getTime());
+    expect(assumed.assumedRoleArn).toBe(issued?.assumedRoleArn);
+    const [sent] = bed.sts.requests;
+    expect(sent?.headers.authorization).toBeUndefined();
+    expect(sent?.headers['user-agent']).toMatch(/gitlab-aws-credential-helper/);
+  });
+
+  it.each([
+    [{ kind: 'throttle' } as const],
+    [{ kind: 'http', status: 503 } as const],
+    [{ kind: 'http', status: 500 } as const],
+    [{ kind: 'reset' } as const],
+    [{ kind: 'idp-communication' } as const],
+    [{ kind: 'verification-key' } as const],
+  ])('retries %o and then succeeds', async (fault) => {
+    bed.sts.injectFault(fault, { times: 2 });
+    const assumed = await exchangeWebIdentityToken(await request(), fastOptions);
+    expect(assumed.credentials.accessKeyId).toMatch(/^ASIA/);
+    expect(bed.sts.exchangeCount()).toBe(3);
+  });
+
+  it('gives up after --max-attempts and says so', async () => {
+    bed.sts.injectFault({ kind: 'throttle' }, { times: Number.POSITIVE_INFINITY });
+    const error = await failure(exchangeWebIdentityToken(await request(), { ...fastOptions, maxAttempts: 3 }));
+    expect(bed.sts.exchangeCount()).toBe(3);
+    expect(error.code).toBe('Throttling');
+    expect(error.message).toMatch(/throttling.*gave up after 3 attempts/i);
+    bed.sts.clearFaults();
+  });
+
+  it('never retries past the deadline (the token’s end of life)', async () => {
+    bed.sts.injectFault({ kind: 'http', status: 503 }, { times: Number.POSITIVE_INFINITY });
+    let clock = Date.now();
+    const error = await failure(
+      exchangeWebIdentityToken(await request(), {
+        ...fastOptions,
+        maxAttempts: 10,
+        deadlineMs: clock + 1000,
+        now: () => clock,
+        random: () => 0.99,
+        sleep: async (ms) => {
+          clock += ms;
+        },
+      }),
+    );
+    expect(error.retryable).toBe(true);
+    expect(bed.sts.exchangeCount()).toBeLessThan(10);
+    bed.sts.clearFaults();
+  });
+
+  it('fails at once, without retrying, when the role does not trust the project, naming sub and aud', async () => {
+    const token = await bed.mint({ project_path: 'other-group/other-project' });
+    const error = await failure(exchangeWebIdentityToken(await request(token), fastOptions));
+    expect(bed.sts.exchangeCount()).toBe(1);
+    expect(error.code).toBe('AccessDenied');
+    expect(error.message).toContain(bed.roleArn);
+    expect(error.message).toContain('sub "project_path:other-group/other-project:ref_type:branch:ref:main"');
+    expect(error.message).toContain('aud "https://gitlab.example.com"');
+    expect(error.message).toMatch(/request id [0-9a-f-]{36}/);
+    expect(error.hint).toContain('gitlab.example.com:sub');
+    expect(error.message).not.toContain(token);
+  });
+
+  it.each([
+    ['wrong audience', { aud: 'https://elsewhere.example' }, {}, 'InvalidIdentityToken', /audience "https:\/\/elsewhere.example"/],
+    ['unknown signing key', {}, { signWith: 'unknown-key' as const }, 'InvalidIdentityToken', /rejected the ID token/],
+    ['unknown issuer', { iss: 'https://gitlab.other.example' }, {}, 'InvalidIdentityToken', /no IAM OIDC provider/],
+    ['expired token', {}, { issuedAt: Math.floor(Date.now() / 1000) - 7200, expiresInSeconds: 3600 }, 'ExpiredTokenException', /expired/],
+  ])('explains %s', async (_label, claims, options, code, message) => {
+    const token = await bed.mint(claims, options);
+    const error = await failure(exchangeWebIdentityToken(await request(token), fastOptions));
+    expect(error.code).toBe(code);
+    expect(error.message).toMatch(message);
+    expect(error.hint).toBeTruthy();
+    expect(bed.sts.exchangeCount()).toBe(1);
+  });
+
+  it('explains a duration above the role maximum', async () => {
+    const role = bed.sts.addRole({
+      accountId: bed.accountId,
+      roleName: 'short-sessions',
+      maxSessionDuration: 3600,
+      trustPolicy: bed.sts.trustPolicyFor({ providerArn: bed.providerArn, sub: DEMO_SUB, aud: bed.issuer.iss }),
+    });
+    const error = await failure(
+      exchangeWebIdentityToken(await request(undefined, { roleArn: role.arn, durationSeconds: 7200 }), fastOptions),
+    );
+    expect(error.code).toBe('ValidationError');
+    expect(error.message).toMatch(/7200 seconds exceeds the maximum session duration/);
+    expect(error.hint).toMatch(/MaxSessionDuration/);
+  });
+
+  it('reports an unreachable endpoint as a network error', async () => {
+    const error = await failure(
+      exchangeWebIdentityToken(await request(undefined, { endpoint: 'http://127.0.0.1:9/' }), {
+        ...fastOptions,
+        maxAttempts: 2,
+      }),
+    );
+    expect(error.origin).toBe('network');
+    expect(error.message).toMatch(/http:\/\/127.0.0.1:9\/ failed \(ECONNREFUSED\)/);
+  });
+});
