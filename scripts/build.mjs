@@ -13,6 +13,8 @@ await build({
   platform: 'node',
   target: 'node20',
   packages: 'bundle',
+  // Prefer the ESM builds of the AWS SDK: they tree-shake and import cleanly across chunks.
+  mainFields: ['module', 'main'],
   banner: {
     // Bundled CommonJS dependencies call require(); give them one.
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

@@ -137,7 +137,9 @@ export async function runCli(argv: readonly string[], env: Environment, io: CliI
     if (name === 'env') {
       sub.argument('[command...]', 'command to run with the credentials, after --').passThroughOptions();
     }
-    sub.action((_args: unknown, _options: unknown, command: Command) => {
+    // Commander passes the command object last, after the arguments (if any) and the options.
+    sub.action((...actionArgs: unknown[]) => {
+      const command = actionArgs.at(-1) as Command;
       const parentFlags = collectFlags(program.opts(), globalSpecs);
       const ownFlags = collectFlags(command.opts(), specs);
       chosen = { command: name, flags: { ...parentFlags, ...ownFlags }, argv: command.args };
@@ -147,11 +149,8 @@ export async function runCli(argv: readonly string[], env: Environment, io: CliI
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.exitCode === 0) return 0;
-      return EXIT_USAGE;
-    }
-    throw error;
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    return reportError(error, { debug: true, redactor, write: io.stderr });
   }
   if (chosen === undefined) {
     program.outputHelp({ error: true });

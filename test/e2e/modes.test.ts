@@ -1,0 +1,266 @@
+/**
+ * The pipelines of the README, end to end: the built CLI exchanges a real signed token at the local
+ * STS, and real clients (the AWS CLI v1 and v2, the AWS SDK for JavaScript) use the credentials.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_ROLE_NAME, startTestBed, type TestBed } from '../support/bed.js';
+import {
+  type AwsCli,
+  assertBuilt,
+  CLI,
+  callerIdentity,
+  createJob,
+  findAwsClis,
+  NODE,
+  PIPELINE_ID,
+  requireClientsUnderCi,
+  run,
+  runCli,
+} from './harness.js';
+
+const SDK_CALLER = resolve(import.meta.dirname, 'fixtures/sdk-caller-identity.mjs');
+const SESSION = `${DEMO_ROLE_NAME}-${PIPELINE_ID}`;
+const ASSUMED_ARN = `arn:aws:sts::123456789012:assumed-role/${DEMO_ROLE_NAME}/${SESSION}`;
+
+let bed: TestBed;
+let clis: AwsCli[];
+
+beforeAll(async () => {
+  assertBuilt();
+  bed = await startTestBed();
+  clis = await findAwsClis();
+  requireClientsUnderCi(clis);
+});
+
+afterAll(async () => {
+  await bed?.stop();
+});
+
+function arnOf(stdout: string): string {
+  return (JSON.parse(stdout) as { Arn: string }).Arn;
+}
+
+describe('process (credential_process)', () => {
+  it('prints only the credential_process JSON on stdout, and nothing on stderr', async () => {
+    const job = await createJob(bed, await bed.mint());
+    try {
+      const result = await runCli(['process'], job.env);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const json = JSON.parse(result.stdout) as Record<string, unknown>;
+      expect(Object.keys(json).sort()).toEqual(
+        ['AccessKeyId', 'AccountId', 'Expiration', 'SecretAccessKey', 'SessionToken', 'Version'].sort(),
+      );
+      expect(json.Version).toBe(1);
+      expect(json.AccessKeyId).toMatch(/^ASIA[A-Z0-9]{16}$/);
+      expect(json.Expiration).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(result.stdout.endsWith('}\n')).toBe(true);
+      const exchange = bed.sts.requests
+        .filter((request) => request.action === 'AssumeRoleWithWebIdentity')
+        .at(-1);
+      expect(exchange?.params).toMatchObject({
+        RoleArn: bed.roleArn,
+        RoleSessionName: SESSION,
+        DurationSeconds: '3600',
+      });
+      expect(exchange?.headers.authorization).toBeUndefined();
+      expect(exchange?.headers['x-amz-security-token']).toBeUndefined();
+    } finally {
+      await job.cleanup();
+    }
+  });
+
+  it('serves every AWS CLI call through `aws configure set credential_process`', async () => {
+    expect(clis.length).toBeGreaterThan(0);
+    for (const cli of clis) {
+      const job = await createJob(bed, await bed.mint());
+      try {
+        const configure = await run(
+          cli.path,
+          ['configure', 'set', 'credential_process', `${NODE} ${CLI} process`],
+          job.env,
+        );
+        expect(configure.code, configure.stderr).toBe(0);
+        const identity = await run(cli.path, callerIdentity(cli, bed), job.env);
+        expect(identity.code, `${cli.label}: ${identity.stderr}`).toBe(0);
+        expect(arnOf(identity.stdout)).toBe(ASSUMED_ARN);
+      } finally {
+        await job.cleanup();
+      }
+    }
+  });
+
+  it('serves the AWS SDK for JavaScript default chain through credential_process', async () => {
+    const job = await createJob(bed, await bed.mint());
+    try {
+      await mkdir(resolve(job.home, '.aws'), { recursive: true });
+      await writeFile(job.configFile, `[default]\ncredential_process = ${NODE} ${CLI} process\n`);
+      const result = await run(NODE, [SDK_CALLER], job.env);
+      expect(result.code, result.stderr).toBe(0);
+      expect(arnOf(result.stdout)).toBe(ASSUMED_ARN);
+    } finally {
+      await job.cleanup();
+    }
+  });
+});
+
+describe('aws-profile', () => {
+  it('writes the default profile that the AWS CLI and the SDK then use', async () => {
+    const job = await createJob(bed, await bed.mint());
+    try {
+      const result = await runCli(['aws-profile'], job.env);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/wrote profile \[default\] to .*credentials/);
+      const text = await readFile(job.credentialsFile, 'utf8');
+      expect(text).toMatch(/^\[default\]\naws_access_key_id = ASIA/);
+      for (const cli of clis) {
+        const identity = await run(cli.path, callerIdentity(cli, bed), job.env);
+        expect(identity.code, `${cli.label}: ${identity.stderr}`).toBe(0);
+        expect(arnOf(identity.stdout)).toBe(ASSUMED_ARN);
+      }
+      const sdk = await run(NODE, [SDK_CALLER], job.env);
+      expect(sdk.code, sdk.stderr).toBe(0);
+      expect(arnOf(sdk.stdout)).toBe(ASSUMED_ARN);
+    } finally {
+      await job.cleanup();
+    }
+  });
+
+  it('holds profiles for several accounts and roles side by side', async () => {
+    const providerArn = bed.sts.addOidcProvider({
+      accountId: '333333333333',
+      url: bed.issuer.iss,
+      clientIds: [bed.issuer.iss],
+      fetchBaseUrl: bed.issuer.baseUrl,
+    });
+    bed.sts.addRole({
+      accountId: '333333333333',
+      roleName: 'Deployer',
+      trustPolicy: bed.sts.trustPolicyFor({
+        providerArn,
+        sub: 'project_path:demo-group/demo-project:ref_type:branch:ref:*',
+        aud: bed.issuer.iss,
+        operator: 'StringLike',
+      }),
+    });
+    const job = await createJob(bed, await bed.mint());
+    try {
+      expect((await runCli(['aws-profile'], job.env)).code).toBe(0);
+      const production = await runCli(
+        ['aws-profile', '--name', 'production', '--aws-account', '333333333333', '--role', 'Deployer'],
+        job.env,
+      );
+      expect(production.code, production.stderr).toBe(0);
+      for (const cli of clis) {
+        const prod = await run(cli.path, callerIdentity(cli, bed, ['--profile', 'production']), job.env);
+        expect(prod.code, prod.stderr).toBe(0);
+        expect(arnOf(prod.stdout)).toBe(
+          `arn:aws:sts::333333333333:assumed-role/Deployer/Deployer-${PIPELINE_ID}`,
+        );
+        const def = await run(cli.path, callerIdentity(cli, bed), job.env);
+        expect(arnOf(def.stdout)).toBe(ASSUMED_ARN);
+      }
+    } finally {
+      await job.cleanup();
+    }
+  });
+});
+
+describe('env', () => {
+  it('exports variables that `eval` puts into the shell for the AWS CLI and the SDK', async () => {
+    const job = await createJob(bed, await bed.mint());
+    try {
+      for (const cli of clis) {
+        const script = `eval "$("${NODE}" "${CLI}" env --export)" && "${cli.path}" ${callerIdentity(cli, bed).join(' ')}`;
+        const identity = await run('bash', ['-c', script], job.env);
+        expect(identity.code, `${cli.label}: ${identity.stderr}`).toBe(0);
+        expect(arnOf(identity.stdout)).toBe(ASSUMED_ARN);
+      }
+      const sdk = await run(
+        'bash',
+        ['-c', `eval "$("${NODE}" "${CLI}" env --export)" && "${NODE}" "${SDK_CALLER}"`],
+        job.env,
+      );
+      expect(sdk.code, sdk.stderr).toBe(0);
+      expect(arnOf(sdk.stdout)).toBe(ASSUMED_ARN);
+    } finally {
+      await job.cleanup();
+    }
+  });
+
+  it('prints dotenv lines, or writes them to a 0600 file', async () => {
+    const job = await createJob(bed, await bed.mint());
+    try {
+      const printed = await runCli(['env'], job.env);
+      expect(printed.code, printed.stderr).toBe(0);
+      expect(printed.stdout).toMatch(
+        /^AWS_ACCESS_KEY_ID=ASIA\w{16}\nAWS_SECRET_ACCESS_KEY=\S+\nAWS_SESSION_TOKEN=\S+\nAWS_CREDENTIAL_EXPIRATION=\S+Z\n$/,
+      );
+      const file = resolve(job.home, 'aws.env');
+      const written = await runCli(['env', '--filename', file], job.env);
+      expect(written.code, written.stderr).toBe(0);
+      expect(written.stdout).toBe('');
+      const { statSync } = await import('node:fs');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(await readFile(file, 'utf8')).toMatch(/^AWS_ACCESS_KEY_ID=ASIA/);
+    } finally {
+      await job.cleanup();
+    }
+  });
+
+  it('runs a command with the credentials: `env -- aws sts get-caller-identity`', async () => {
+    const job = await createJob(bed, await bed.mint(), { AWS_PROFILE: 'does-not-exist' });
+    try {
+      for (const cli of clis) {
+        const identity = await runCli(['env', '--', cli.path, ...callerIdentity(cli, bed)], job.env);
+        expect(identity.code, `${cli.label}: ${identity.stderr}`).toBe(0);
+        expect(arnOf(identity.stdout)).toBe(ASSUMED_ARN);
+      }
+      const sdk = await runCli(['env', '--', NODE, SDK_CALLER], job.env);
+      expect(sdk.code, sdk.stderr).toBe(0);
+      expect(arnOf(sdk.stdout)).toBe(ASSUMED_ARN);
+    } finally {
+      await job.cleanup();
+    }
+  });
+
+  it("passes the command's exit code and signal death through, and keeps the token from it", async () => {
+    const job = await createJob(bed, await bed.mint());
+    try {
+      expect((await runCli(['env', '--', 'sh', '-c', 'exit 42'], job.env)).code).toBe(42);
+      expect((await runCli(['env', '--', 'sh', '-c', 'kill -TERM $$'], job.env)).code).toBe(143);
+      const seen = await runCli(
+        ['env', '--', 'sh', '-c', 'echo "${GITLAB_AWS_IDENTITY_TOKEN:-absent} ${AWS_PROFILE:-none}"'],
+        {
+          ...job.env,
+          AWS_PROFILE: 'x',
+        },
+      );
+      expect(seen.stdout).toBe('absent none\n');
+      const args = await runCli(
+        ['env', '--', 'sh', '-c', 'echo "$@"', 'sh', '--not-an-option', '-x'],
+        job.env,
+      );
+      expect(args.stdout).toBe('--not-an-option -x\n');
+    } finally {
+      await job.cleanup();
+    }
+  });
+});
+
+describe('help and version', () => {
+  it.each(['process', 'aws-profile', 'env'])('%s --help shows a worked example', async (command) => {
+    const result = await runCli([command, '--help'], { PATH: process.env.PATH });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Example/);
+    expect(result.stdout).toMatch(/--aws-account/);
+  });
+
+  it('prints the version', async () => {
+    const result = await runCli(['--version'], { PATH: process.env.PATH });
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
