@@ -12,7 +12,7 @@ function oneLine(text: string): string {
 
 function sentence(text: string): string {
   const line = oneLine(text);
-  return /[.!?)]$/.test(line) ? line : `${line}.`;
+  return /[.!?]$/.test(line) ? line : `${line}.`;
 }
 
 export function formatErrorLine(error: unknown): string {
@@ -24,8 +24,16 @@ export function formatErrorLine(error: unknown): string {
   return `${PROGRAM_NAME}: unexpected error: ${sentence(message)} This is a bug: please report it with the output of --debug.`;
 }
 
+/** As env(1) and shells do: 127 when the command is not found, 126 when it cannot be run. */
+export const EXIT_COMMAND_NOT_FOUND = 127;
+export const EXIT_COMMAND_NOT_RUNNABLE = 126;
+
 export function exitCodeFor(error: unknown): number {
-  return error instanceof HelperError && error.origin === 'config' ? EXIT_USAGE : EXIT_FAILURE;
+  if (!(error instanceof HelperError)) return EXIT_FAILURE;
+  if (error.origin === 'config') return EXIT_USAGE;
+  if (error.code === 'CommandNotFound') return EXIT_COMMAND_NOT_FOUND;
+  if (error.code === 'CommandFailed') return EXIT_COMMAND_NOT_RUNNABLE;
+  return EXIT_FAILURE;
 }
 
 function describeCauses(error: unknown): string {

@@ -11,7 +11,9 @@ export async function runAwsProfile(run: CommandRun): Promise<number> {
   const path = sharedCredentialsFilePath(run.env);
   const { credentials, settings, assumedRoleArn } = await obtainForRun(run);
   const entries = profileEntries(credentials);
-  await updateFileSecurely(path, (current) => setIniSection(current ?? '', settings.profileName, entries));
+  await updateFileSecurely(path, (current) => setIniSection(current ?? '', settings.profileName, entries), {
+    pathSetting: 'AWS_SHARED_CREDENTIALS_FILE',
+  });
   run.io.stderr(
     `${PROGRAM_NAME}: wrote profile [${settings.profileName}] to ${path}` +
       `${assumedRoleArn === undefined ? '' : ` for ${assumedRoleArn}`}, valid until ${formatExpiration(credentials.expiration)}\n`,

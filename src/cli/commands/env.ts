@@ -38,7 +38,7 @@ export async function runEnv(run: CommandRun): Promise<number> {
   }
   const text = formatEnvLines(credentials, { exportPrefix: settings.exportPrefix });
   if (settings.filename !== undefined) {
-    await writeSecretFile(settings.filename, text);
+    await writeSecretFile(settings.filename, text, { pathSetting: '--filename' });
   } else {
     run.io.stdout(text);
   }
