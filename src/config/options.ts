@@ -212,11 +212,13 @@ export function flagLabel(spec: OptionSpec): string {
 
 /** The settings table of the README, generated so that it always matches the CLI. */
 export function renderOptionsMarkdown(): string {
+  const cell = (text: string) => text.replaceAll('|', '\\|');
   const rows = OPTIONS.map((spec) => {
-    const flag = `\`${flagLabel(spec)}${spec.value === undefined ? '' : ` <${spec.value}>`}\``;
+    const flag = cell(`\`${flagLabel(spec)}${spec.value === undefined ? '' : ` <${spec.value}>`}\``);
     const env = spec.env.length === 0 ? '' : spec.env.map((name) => `\`${name}\``).join(', then ');
     const commands = spec.commands.length === ALL_COMMANDS.length ? 'all' : spec.commands.join(', ');
-    return `| ${spec.description} | ${flag} | ${env} | ${spec.defaultText ?? ''} | ${commands} |`;
+    const fallback = spec.defaultText === undefined ? '' : `\`${spec.defaultText}\``;
+    return `| ${cell(spec.description)} | ${flag} | ${env} | ${fallback} | ${commands} |`;
   });
   return ['| setting | flag | environment | default | commands |', '|---|---|---|---|---|', ...rows].join(
     '\n',
