@@ -5,7 +5,7 @@
 import type { Environment, Settings } from './config/resolve.js';
 import type { AssumedRole, AwsCredentials } from './credentials.js';
 import type { TokenSummary } from './errors.js';
-import { exchangeWebIdentityToken, type WebIdentityExchange } from './sts/exchange.js';
+import type { exchangeWebIdentityToken, WebIdentityExchange } from './sts/exchange.js';
 import {
   assertTokenUsable,
   decodeTokenClaims,
@@ -61,19 +61,35 @@ export async function obtainCredentials(settings: Settings, deps: ObtainDependen
     endpoint: settings.endpoint,
     token: summary,
   };
-  const exchange = deps.exchange ?? exchangeWebIdentityToken;
   const deadlineMs =
     claims.exp === undefined ? now() + 5 * 60_000 : (claims.exp + TOKEN_CLOCK_SKEW_SECONDS) * 1000;
-  const produce = (): Promise<AssumedRole> =>
-    exchange(request, {
+  // The SDK, the proxy agents and the CA bundle are loaded only here: a cache hit never pays for them.
+  const produce = async (): Promise<AssumedRole> => {
+    const exchange = deps.exchange ?? (await import('./sts/exchange.js')).exchangeWebIdentityToken;
+    const customAgents = deps.httpAgent !== undefined || deps.httpsAgent !== undefined;
+    const network = customAgents
+      ? undefined
+      : await (await import('./platform/network.js')).agentsForEndpoint(request.endpoint, deps.env, {
+          timeoutMs: settings.timeoutMs,
+        });
+    if (network?.proxy !== undefined) log(`using proxy ${network.proxy} (from ${network.proxyVariable})`);
+    if (network?.caBundle !== undefined)
+      log(`trusting only the CA bundle ${network.caBundle} (AWS_CA_BUNDLE)`);
+    const httpAgent = deps.httpAgent ?? network?.httpAgent;
+    const httpsAgent = deps.httpsAgent ?? network?.httpsAgent;
+    return exchange(request, {
       maxAttempts: settings.maxAttempts,
       timeoutMs: settings.timeoutMs,
       deadlineMs,
       log,
       now,
-      ...(deps.httpAgent === undefined ? {} : { httpAgent: deps.httpAgent }),
-      ...(deps.httpsAgent === undefined ? {} : { httpsAgent: deps.httpsAgent }),
+      proxy: network?.proxy,
+      proxyVariable: network?.proxyVariable,
+      caBundle: network?.caBundle,
+      ...(httpAgent === undefined ? {} : { httpAgent }),
+      ...(httpsAgent === undefined ? {} : { httpsAgent }),
     });
+  };
 
   if (deps.cache !== undefined && settings.cache.enabled) {
     const cached = await deps.cache.getOrCreate(token, request, produce);

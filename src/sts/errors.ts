@@ -3,6 +3,7 @@
  * names the fix. Pure: it only looks at the error's fields and at the request's context.
  */
 import { HelperError, NetworkError, StsError, type TokenSummary } from '../errors.js';
+import { describeNetworkFailure } from '../platform/network.js';
 
 export interface ExchangeContext {
   readonly roleArn: string;
@@ -10,6 +11,10 @@ export interface ExchangeContext {
   readonly durationSeconds: number;
   readonly region: string;
   readonly token: TokenSummary;
+  /** The proxy in use (password masked), the variable it came from, and the CA bundle in use. */
+  readonly proxy?: string | undefined;
+  readonly proxyVariable?: string | undefined;
+  readonly caBundle?: string | undefined;
 }
 
 interface SdkErrorShape {
@@ -182,6 +187,13 @@ function stsHint(
 
 export function toExchangeError(error: unknown, context: ExchangeContext): HelperError {
   if (error instanceof HelperError) return error;
+  const network = describeNetworkFailure(error, {
+    endpoint: context.endpoint,
+    proxy: context.proxy,
+    proxyVariable: context.proxyVariable,
+    caBundle: context.caBundle,
+  });
+  if (network !== undefined) return network;
   const shape = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
   const sdkName = text(shape.name) ?? 'Error';
   const name = WIRE_CODES[sdkName] ?? sdkName;

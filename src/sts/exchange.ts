@@ -31,6 +31,10 @@ export interface ExchangeOptions {
   /** HTTP(S) agents, e.g. for a proxy or a custom CA. */
   readonly httpAgent?: unknown;
   readonly httpsAgent?: unknown;
+  /** Named in network errors: the proxy (password masked), its variable, the CA bundle. */
+  readonly proxy?: string | undefined;
+  readonly proxyVariable?: string | undefined;
+  readonly caBundle?: string | undefined;
 }
 
 const USER_AGENT = 'gitlab-aws-credential-helper';
@@ -70,6 +74,9 @@ export async function exchangeWebIdentityToken(
     durationSeconds: request.durationSeconds,
     region: request.region,
     token: request.token,
+    proxy: options.proxy,
+    proxyVariable: options.proxyVariable,
+    caBundle: options.caBundle,
   };
 
   const { STSClient, AssumeRoleWithWebIdentityCommand } = await loadSdk();

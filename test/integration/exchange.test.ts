@@ -21,7 +21,10 @@ beforeEach(() => {
   bed.issuer.setJwksFault('none');
 });
 
-async function request(token?: string, overrides: Partial<WebIdentityExchange> = {}): Promise<WebIdentityExchange> {
+async function request(
+  token?: string,
+  overrides: Partial<WebIdentityExchange> = {},
+): Promise<WebIdentityExchange> {
   const jwt = token ?? (await bed.mint());
   return {
     roleArn: bed.roleArn,
@@ -35,7 +38,12 @@ async function request(token?: string, overrides: Partial<WebIdentityExchange> =
   };
 }
 
-const fastOptions = { maxAttempts: 4, timeoutMs: 2000, deadlineMs: Date.now() + 60_000, sleep: async () => {} };
+const fastOptions = {
+  maxAttempts: 4,
+  timeoutMs: 2000,
+  deadlineMs: Date.now() + 60_000,
+  sleep: async () => {},
+};
 
 async function failure(promise: Promise<unknown>): Promise<HelperError> {
   try {
@@ -80,7 +88,9 @@ describe('exchangeWebIdentityToken', () => {
 
   it('gives up after --max-attempts and says so', async () => {
     bed.sts.injectFault({ kind: 'throttle' }, { times: Number.POSITIVE_INFINITY });
-    const error = await failure(exchangeWebIdentityToken(await request(), { ...fastOptions, maxAttempts: 3 }));
+    const error = await failure(
+      exchangeWebIdentityToken(await request(), { ...fastOptions, maxAttempts: 3 }),
+    );
     expect(bed.sts.exchangeCount()).toBe(3);
     expect(error.code).toBe('Throttling');
     expect(error.message).toMatch(/throttling.*gave up after 3 attempts/i);
@@ -121,10 +131,34 @@ describe('exchangeWebIdentityToken', () => {
   });
 
   it.each([
-    ['wrong audience', { aud: 'https://elsewhere.example' }, {}, 'InvalidIdentityToken', /audience "https:\/\/elsewhere.example"/],
-    ['unknown signing key', {}, { signWith: 'unknown-key' as const }, 'InvalidIdentityToken', /rejected the ID token/],
-    ['unknown issuer', { iss: 'https://gitlab.other.example' }, {}, 'InvalidIdentityToken', /no IAM OIDC provider/],
-    ['expired token', {}, { issuedAt: Math.floor(Date.now() / 1000) - 7200, expiresInSeconds: 3600 }, 'ExpiredTokenException', /expired/],
+    [
+      'wrong audience',
+      { aud: 'https://elsewhere.example' },
+      {},
+      'InvalidIdentityToken',
+      /audience "https:\/\/elsewhere.example"/,
+    ],
+    [
+      'unknown signing key',
+      {},
+      { signWith: 'unknown-key' as const },
+      'InvalidIdentityToken',
+      /rejected the ID token/,
+    ],
+    [
+      'unknown issuer',
+      { iss: 'https://gitlab.other.example' },
+      {},
+      'InvalidIdentityToken',
+      /no IAM OIDC provider/,
+    ],
+    [
+      'expired token',
+      {},
+      { issuedAt: Math.floor(Date.now() / 1000) - 7200, expiresInSeconds: 3600 },
+      'ExpiredTokenException',
+      /expired/,
+    ],
   ])('explains %s', async (_label, claims, options, code, message) => {
     const token = await bed.mint(claims, options);
     const error = await failure(exchangeWebIdentityToken(await request(token), fastOptions));
@@ -139,10 +173,17 @@ describe('exchangeWebIdentityToken', () => {
       accountId: bed.accountId,
       roleName: 'short-sessions',
       maxSessionDuration: 3600,
-      trustPolicy: bed.sts.trustPolicyFor({ providerArn: bed.providerArn, sub: DEMO_SUB, aud: bed.issuer.iss }),
+      trustPolicy: bed.sts.trustPolicyFor({
+        providerArn: bed.providerArn,
+        sub: DEMO_SUB,
+        aud: bed.issuer.iss,
+      }),
     });
     const error = await failure(
-      exchangeWebIdentityToken(await request(undefined, { roleArn: role.arn, durationSeconds: 7200 }), fastOptions),
+      exchangeWebIdentityToken(
+        await request(undefined, { roleArn: role.arn, durationSeconds: 7200 }),
+        fastOptions,
+      ),
     );
     expect(error.code).toBe('ValidationError');
     expect(error.message).toMatch(/7200 seconds exceeds the maximum session duration/);

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { withSettingsTable } from '../../scripts/readme.js';
 import packageJson from '../../package.json' with { type: 'json' };
+import { withSettingsTable } from '../../scripts/readme.js';
 import { VERSION } from '../../src/version.js';
 
 describe('documentation and metadata', () => {
