@@ -146,11 +146,33 @@ export async function runCli(argv: readonly string[], env: Environment, io: CliI
     });
   }
 
+  let clearCacheRequested = false;
+  program
+    .command('cache')
+    .description('manage the encrypted credential cache')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .command('clear')
+    .description('remove every cached credential set of this user')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .action(() => {
+      clearCacheRequested = true;
+    });
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
     return reportError(error, { debug: true, redactor, write: io.stderr });
+  }
+  if (clearCacheRequested) {
+    const debug = rawDebug({}, env);
+    try {
+      return await (await import('./commands/cache.js')).runCacheClear(env, io, debug);
+    } catch (error) {
+      return reportError(error, { debug, redactor, write: io.stderr });
+    }
   }
   if (chosen === undefined) {
     program.outputHelp({ error: true });

@@ -1,4 +1,5 @@
 /** What every command does before handing credentials over: settings, token, credentials. */
+import { createFileCache } from '../../cache/store.js';
 import { resolveSettings, type Settings } from '../../config/resolve.js';
 import { type ObtainResult, obtainCredentials } from '../../obtain.js';
 import { describeTokenSource } from '../../token/read.js';
@@ -21,7 +22,10 @@ export async function obtainForRun(run: CommandRun): Promise<Obtained> {
     `role ${settings.roleArn}, session ${settings.roleSessionName}, duration ${settings.durationSeconds}s, ` +
       `region ${settings.region}, endpoint ${settings.endpoint}, token from ${describeTokenSource(settings.tokenSource)}`,
   );
-  const result = await obtainCredentials(settings, { env: run.env, log });
+  const cache = settings.cache.enabled
+    ? createFileCache({ env: run.env, log, refreshWindowSeconds: settings.cache.refreshWindowSeconds })
+    : undefined;
+  const result = await obtainCredentials(settings, { env: run.env, log, cache });
   run.redactor.add(result.credentials.secretAccessKey);
   run.redactor.add(result.credentials.sessionToken);
   log(

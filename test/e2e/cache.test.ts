@@ -1,0 +1,153 @@
+/**
+ * The credential cache as users meet it: through the built CLI, the AWS CLI's credential_process
+ * calls and concurrent processes, counting the exchanges the local STS really served.
+ */
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTestBed, type TestBed } from '../support/bed.js';
+import { assertBuilt, CLI, createJob, findAwsClis, NODE, run, runCli } from './harness.js';
+
+let bed: TestBed;
+
+beforeAll(async () => {
+  assertBuilt();
+  bed = await startTestBed();
+});
+afterAll(async () => {
+  await bed?.stop();
+});
+beforeEach(() => {
+  bed.sts.reset();
+});
+
+const cacheDir = (home: string) => join(home, '.cache', 'gitlab-aws-credential-helper');
+
+describe('credential cache', () => {
+  it('serves 20 AWS CLI calls through credential_process with one STS exchange', async () => {
+    const [cli] = await findAwsClis();
+    if (cli === undefined) throw new Error('no AWS CLI on this machine');
+    const job = await createJob(bed, await bed.mint());
+    try {
+      await run(cli.path, ['configure', 'set', 'credential_process', `${NODE} ${CLI} process`], job.env);
+      const arns = new Set<string>();
+      for (let call = 0; call < 20; call++) {
+        const result = await run(
+          cli.path,
+          ['sts', 'get-caller-identity', '--endpoint-url', bed.sts.url],
+          job.env,
+        );
+        expect(result.code, result.stderr).toBe(0);
+        arns.add((JSON.parse(result.stdout) as { Arn: string }).Arn);
+      }
+      expect(arns.size).toBe(1);
+      expect(bed.sts.exchangeCount()).toBe(1);
+    } finally {
+      await job.cleanup();
+    }
+  });
+
+  it('makes one exchange for 20 concurrent processes on an empty cache', async () => {
+    const job = await createJob(bed, await bed.mint());
+    bed.sts.setLatency(300);
+    try {
+      const results = await Promise.all(Array.from({ length: 20 }, () => runCli(['process'], job.env)));
+      for (const result of results) expect(result.code, result.stderr).toBe(0);
+      expect(new Set(results.map((result) => result.stdout)).size).toBe(1);
+      expect(bed.sts.exchangeCount()).toBe(1);
+    } finally {
+      bed.sts.setLatency(0);
+      await job.cleanup();
+    }
+  });
+
+  it('keeps entries encrypted, 0600 in a 0700 directory, with no secret in plain text', async () => {
+    const token = await bed.mint();
+    const job = await createJob(bed, token);
+    try {
+      const result = await runCli(['process'], job.env);
+      const { SecretAccessKey, SessionToken, AccessKeyId } = JSON.parse(result.stdout) as Record<
+        string,
+        string
+      >;
+      const dir = cacheDir(job.home);
+      expect((await stat(dir)).mode & 0o777).toBe(0o700);
+      const files = (await readdir(dir)).filter((name) => name.endsWith('.json'));
+      expect(files).toHaveLength(1);
+      const [file = ''] = files;
+      expect((await stat(join(dir, file))).mode & 0o777).toBe(0o600);
+      const text = await readFile(join(dir, file), 'utf8');
+      for (const secret of [token, SecretAccessKey, SessionToken, AccessKeyId])
+        expect(text).not.toContain(secret);
+    } finally {
+      await job.cleanup();
+    }
+  });
+
+  it('treats a corrupt entry as a miss and replaces it', async () => {
+    const job = await createJob(bed, await bed.mint());
+    try {
+      expect((await runCli(['process'], job.env)).code).toBe(0);
+      const dir = cacheDir(job.home);
+      for (const name of await readdir(dir))
+        if (name.endsWith('.json')) await writeFile(join(dir, name), '{"v":1,"da');
+      const again = await runCli(['process'], job.env);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toBe('');
+      expect(bed.sts.exchangeCount()).toBe(2);
+      expect((await runCli(['process'], job.env)).code).toBe(0);
+      expect(bed.sts.exchangeCount()).toBe(2);
+    } finally {
+      await job.cleanup();
+    }
+  });
+
+  it('is shared by all commands and keyed by everything that shapes the credentials', async () => {
+    const job = await createJob(bed, await bed.mint());
+    try {
+      await runCli(['process'], job.env);
+      await runCli(['env'], job.env);
+      await runCli(['aws-profile'], job.env);
+      expect(bed.sts.exchangeCount()).toBe(1);
+      await runCli(['process', '-d', '7200'], job.env);
+      await runCli(['process', '-n', 'other-session'], job.env);
+      expect(bed.sts.exchangeCount()).toBe(3);
+      const nextJob = { ...job.env, GITLAB_AWS_IDENTITY_TOKEN: await bed.mint({ job_id: '2' }) };
+      await runCli(['process'], nextJob);
+      expect(bed.sts.exchangeCount()).toBe(4);
+    } finally {
+      await job.cleanup();
+    }
+  });
+
+  it('can be turned off with --no-cache or GITLAB_AWS_CACHE=false, and emptied with cache clear', async () => {
+    const job = await createJob(bed, await bed.mint());
+    try {
+      await runCli(['process'], job.env);
+      await runCli(['process', '--no-cache'], job.env);
+      await runCli(['process'], { ...job.env, GITLAB_AWS_CACHE: 'false' });
+      expect(bed.sts.exchangeCount()).toBe(3);
+      await runCli(['process'], job.env);
+      expect(bed.sts.exchangeCount()).toBe(3);
+      const cleared = await runCli(['cache', 'clear'], job.env);
+      expect(cleared.code, cleared.stderr).toBe(0);
+      expect(cleared.stderr).toMatch(/removed 1 cached credential set/);
+      await runCli(['process'], job.env);
+      expect(bed.sts.exchangeCount()).toBe(4);
+    } finally {
+      await job.cleanup();
+    }
+  });
+
+  it('never caches inside the project directory', async () => {
+    const job = await createJob(bed, await bed.mint());
+    try {
+      const env = { ...job.env, CI_PROJECT_DIR: job.home, XDG_CACHE_HOME: join(job.home, 'cache') };
+      const result = await runCli(['process'], env);
+      expect(result.code, result.stderr).toBe(0);
+      await expect(stat(join(job.home, 'cache'))).rejects.toThrow();
+    } finally {
+      await job.cleanup();
+    }
+  });
+});
