@@ -32,6 +32,9 @@ beforeEach(async () => {
   env = { HOME: join(temp.path, 'home'), XDG_CACHE_HOME: join(temp.path, 'xdg') };
   cacheDir = join(temp.path, 'xdg', DIR_NAME);
   logLines = [];
+  // clearCache also empties the temp-directory fallback: keep other test files' entries out of it.
+  await mkdir(join(temp.path, 'default-tmp'));
+  vi.stubEnv('TMPDIR', join(temp.path, 'default-tmp'));
 });
 
 afterEach(async () => {

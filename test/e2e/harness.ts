@@ -4,7 +4,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestBed } from '../support/bed.js';
@@ -82,12 +82,15 @@ export async function createJob(
   const home = await mkdtemp(join(tmpdir(), 'gach-e2e-'));
   const credentialsFile = join(home, '.aws', 'credentials');
   const configFile = join(home, '.aws', 'config');
+  // The cache's fallback directory lives under the temp directory: keep each job's apart.
+  await mkdir(join(home, 'tmp'));
   const env: Record<string, string | undefined> = {
     PATH: process.env.PATH,
     PYENV_ROOT: process.env.PYENV_ROOT,
     LANG: 'C.UTF-8',
     HOME: home,
     XDG_CACHE_HOME: join(home, '.cache'),
+    TMPDIR: join(home, 'tmp'),
     CI: 'true',
     GITLAB_CI: 'true',
     CI_PROJECT_PATH: 'demo-group/demo-project',
