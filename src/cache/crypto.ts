@@ -18,6 +18,7 @@
  * what it is and which version wrote it.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { parseJsonObject } from '../json.js';
 
 export const ENTRY_FORMAT_VERSION = 1;
 
@@ -89,14 +90,8 @@ interface ParsedEntry {
 
 function parseSealedEntry(text: string): ParsedEntry | undefined {
   if (text.length > MAX_ENTRY_CHARS) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const record = value as Record<string, unknown>;
+  const record = parseJsonObject(text);
+  if (record === undefined) return undefined;
   if (record.v !== ENTRY_FORMAT_VERSION) return undefined;
   const salt = decodeBase64(record.salt, SALT_BYTES);
   const iv = decodeBase64(record.iv, IV_BYTES);

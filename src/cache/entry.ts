@@ -3,6 +3,7 @@
  * expiration and the assumed-role ARN; nothing about the token.
  */
 import type { AwsCredentials } from '../credentials.js';
+import { parseJsonObject } from '../json.js';
 
 export interface CachedCredentials {
   readonly credentials: AwsCredentials;
@@ -34,14 +35,8 @@ export function encodeCachedCredentials(value: CachedCredentials): string {
 
 /** Returns undefined for anything that is not a complete payload; the caller treats it as a miss. */
 export function decodeCachedCredentials(text: string): CachedCredentials | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const record = value as Record<string, unknown>;
+  const record = parseJsonObject(text);
+  if (record === undefined) return undefined;
   const accessKeyId = nonEmptyString(record.accessKeyId);
   const secretAccessKey = nonEmptyString(record.secretAccessKey);
   const sessionToken = nonEmptyString(record.sessionToken);

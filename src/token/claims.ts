@@ -3,6 +3,7 @@
  * need the claims to explain failures (sub, aud, iss) and to know how long the token lives.
  */
 import { TokenError, type TokenSummary } from '../errors.js';
+import { isRecord } from '../json.js';
 
 export interface TokenClaims extends TokenSummary {
   readonly iss?: string | undefined;
@@ -28,10 +29,6 @@ function notAJwt(source: string, why: string): TokenError {
 function decodeSegment(segment: string): unknown {
   if (!/^[A-Za-z0-9_-]*$/.test(segment)) throw new Error('not base64url');
   return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function optionalString(value: unknown): string | undefined {
