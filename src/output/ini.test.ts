@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadSharedConfigFiles } from '@smithy/core/config';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { getIniSection, type IniEntry, removeIniSection, setIniSection } from './ini.js';
+import { findIniSyntaxError, getIniSection, type IniEntry, removeIniSection, setIniSection } from './ini.js';
 
 const CREDS: IniEntry[] = [
   ['aws_access_key_id', 'ASIANEW'],
@@ -577,5 +577,29 @@ describe('INI properties', () => {
         if (name !== section) expect(after?.[name]).toEqual(before?.[name]);
       }
     });
+  });
+});
+
+describe('findIniSyntaxError', () => {
+  it.each([
+    ['', undefined],
+    ['# only a comment\n\n', undefined],
+    ['[default]\naws_access_key_id = A\ns3 =\n  max_concurrent_requests = 2\n', undefined],
+    ['\uFEFF[default]\r\nregion: eu-west-1\r\n', undefined],
+    ['[a]\nkey = first\n  continued\n', undefined],
+    ['[a]\nkey = first\n\n  still the value after a blank line\n', undefined],
+    ['  [indented header]\nk=v\n', undefined],
+    ['key = value\n[default]\n', { line: 1, reason: 'a setting before the first [section] header' }],
+    [
+      '[default]\njust words\n',
+      { line: 2, reason: 'a line that is neither [section], key = value, nor a comment' },
+    ],
+    ['[default]\n= value\n', { line: 2, reason: 'a setting without a name' }],
+    [
+      '[default]\n\n  indented after a blank\n',
+      { line: 3, reason: 'a line that is neither [section], key = value, nor a comment' },
+    ],
+  ])('%j → %j', (text, expected) => {
+    expect(findIniSyntaxError(text)).toEqual(expected);
   });
 });

@@ -437,3 +437,41 @@ function appendAnchor(lines: ReadonlyArray<Line>, block: Block, deleted: Readonl
   }
   return anchor;
 }
+
+export interface IniSyntaxError {
+  /** 1-based line number. */
+  readonly line: number;
+  readonly reason: string;
+}
+
+/**
+ * The first line the AWS CLI's parser (Python `configparser`) would refuse, so that we never add
+ * our profile to a file that the AWS CLI cannot read anyway. The reason never quotes the line,
+ * which may hold a secret.
+ */
+export function findIniSyntaxError(text: string): IniSyntaxError | undefined {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  let inSection = false;
+  let previousWasOption = false;
+  let optionIndent = 0;
+  for (const [index, line] of lines.entries()) {
+    const trimmed = line.trim();
+    // Like configparser (empty_lines_in_values): blank lines and comments do not end a value.
+    if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith(';')) continue;
+    const indent = line.length - line.trimStart().length;
+    if (previousWasOption && indent > optionIndent) continue;
+    if (/^\[.+\]$/.test(trimmed)) {
+      inSection = true;
+      previousWasOption = false;
+      continue;
+    }
+    if (!inSection) return { line: index + 1, reason: 'a setting before the first [section] header' };
+    const match = /^(.*?)\s*[=:]/.exec(trimmed);
+    if (match === null)
+      return { line: index + 1, reason: 'a line that is neither [section], key = value, nor a comment' };
+    if (match[1] === '') return { line: index + 1, reason: 'a setting without a name' };
+    previousWasOption = true;
+    optionIndent = indent;
+  }
+  return undefined;
+}

@@ -3,6 +3,7 @@
  * on stderr naming the cause with a fix, nothing on stdout, no secret in any output, and the AWS
  * files byte-identical to what they were.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -321,6 +322,41 @@ interface FileCase {
   readonly args: readonly string[];
   readonly prepare: (job: Job) => Promise<Record<string, string | undefined>>;
   readonly message: RegExp;
+  /** Another file that must stay byte-identical besides the job's AWS files. */
+  readonly watched?: (job: Job) => string;
+  /** A reason to skip on this machine, decided before the case runs. */
+  readonly unavailable?: () => string | undefined;
+}
+
+const FULL_DISK = 'full-disk';
+/** A 64 KiB tmpfs filled to the last byte: the only honest way to see ENOSPC (needs root). */
+async function mountFullDisk(job: Job): Promise<string> {
+  const mountPoint = join(job.home, FULL_DISK);
+  await mkdir(mountPoint);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', mountPoint]);
+  await writeFile(join(mountPoint, 'credentials'), CREDENTIALS_BEFORE, { mode: 0o600 });
+  try {
+    await writeFile(join(mountPoint, 'filler'), Buffer.alloc(1024 * 1024));
+  } catch {
+    // ENOSPC is the point: the disk is now full.
+  }
+  return join(mountPoint, 'credentials');
+}
+
+function tmpfsUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root';
+  try {
+    execFileSync(
+      'sh',
+      ['-c', 'd=$(mktemp -d) && mount -t tmpfs -o size=4k tmpfs "$d" && umount "$d" && rmdir "$d"'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    return undefined;
+  } catch {
+    return 'this machine does not allow mounting a tmpfs';
+  }
 }
 
 const FILE_CASES: FileCase[] = [
@@ -368,6 +404,23 @@ const FILE_CASES: FileCase[] = [
     args: ['aws-profile'],
     prepare: async () => ({ AWS_SHARED_CREDENTIALS_FILE: '/sys/aws-credentials' }),
     message: /Cannot .* \/sys\/aws-credentials.*permission denied/,
+  },
+  {
+    name: 'credentials file is not valid INI',
+    args: ['aws-profile'],
+    prepare: async (job) => {
+      await writeFile(job.credentialsFile, 'aws_access_key_id = AKIAOUTSIDEANYSECTION\n[default]\nregion\n');
+      return {};
+    },
+    message: /is not a valid INI file: line 1 is a setting before the first \[section\] header/,
+  },
+  {
+    name: 'disk full',
+    args: ['aws-profile'],
+    prepare: async (job) => ({ AWS_SHARED_CREDENTIALS_FILE: await mountFullDisk(job) }),
+    watched: (job) => join(job.home, FULL_DISK, 'credentials'),
+    unavailable: tmpfsUnavailable,
+    message: /no space left on the device/,
   },
   {
     name: 'env --filename is a directory',
@@ -449,19 +502,30 @@ describe(`bad input (${CASES.length + FILE_CASES.length} cases)`, () => {
     }
   });
 
-  it.each(FILE_CASES)('$name', async (testCase) => {
+  it.for(FILE_CASES)('$name', async (testCase, context) => {
+    // Not a missing tool: a machine that cannot simulate the state at all; reported as skipped.
+    const unavailable = testCase.unavailable?.();
+    if (unavailable !== undefined) context.skip(unavailable);
     const token = await bed.mint();
     const job = await createJob(bed, token);
     try {
       await seed(job);
       const env = { ...job.env, ...(await testCase.prepare(job)) };
-      const before = await snapshot(job);
+      const watched = testCase.watched?.(job);
+      const read = async () =>
+        `${await snapshot(job)}|${watched === undefined ? '' : await readFile(watched, 'utf8')}`;
+      const before = await read();
       const result = await runCli(testCase.args, env);
       expect(result.code, result.stderr).not.toBe(0);
       expect(result.stdout).toBe('');
       assertOneLineError(result.stderr, testCase.message, [token]);
-      expect(await snapshot(job)).toBe(before);
+      expect(await read()).toBe(before);
     } finally {
+      try {
+        execFileSync('umount', [join(job.home, FULL_DISK)], { stdio: 'ignore' });
+      } catch {
+        // Only the disk-full case mounts anything.
+      }
       await job.cleanup();
     }
   });

@@ -1,5 +1,6 @@
+import { FileError } from '../../errors.js';
 import { formatExpiration, profileEntries } from '../../output/formats.js';
-import { setIniSection } from '../../output/ini.js';
+import { findIniSyntaxError, setIniSection } from '../../output/ini.js';
 import { updateFileSecurely } from '../../platform/files.js';
 import { sharedCredentialsFilePath } from '../../platform/paths.js';
 import { PROGRAM_NAME } from '../../version.js';
@@ -11,7 +12,18 @@ export async function runAwsProfile(run: CommandRun): Promise<number> {
   const path = sharedCredentialsFilePath(run.env);
   const { credentials, settings, assumedRoleArn } = await obtainForRun(run);
   const entries = profileEntries(credentials);
-  await updateFileSecurely(path, (current) => setIniSection(current ?? '', settings.profileName, entries), {
+  const edit = (current: string | undefined): string => {
+    const syntaxError = findIniSyntaxError(current ?? '');
+    if (syntaxError !== undefined) {
+      throw new FileError({
+        code: 'InvalidCredentialsFile',
+        message: `${path} is not a valid INI file: line ${syntaxError.line} is ${syntaxError.reason}, so the AWS CLI cannot read it either`,
+        hint: `correct or remove line ${syntaxError.line} of ${path}, or point AWS_SHARED_CREDENTIALS_FILE at another file`,
+      });
+    }
+    return setIniSection(current ?? '', settings.profileName, entries);
+  };
+  await updateFileSecurely(path, edit, {
     pathSetting: 'AWS_SHARED_CREDENTIALS_FILE',
   });
   run.io.stderr(
