@@ -111,6 +111,8 @@ async function dispatch(run: CommandRun): Promise<number> {
 
 export async function runCli(argv: readonly string[], env: Environment, io: CliIo): Promise<number> {
   const redactor = new Redactor();
+  // Commander prints usage errors itself, echoing what it did not understand, which may be a token.
+  const output = { writeOut: io.stdout, writeErr: (text: string) => io.stderr(redactor.redact(text)) };
   let chosen: { command: CommandName; flags: FlagValues; argv: string[] } | undefined;
 
   const program = new Command(PROGRAM_NAME)
@@ -121,7 +123,7 @@ export async function runCli(argv: readonly string[], env: Environment, io: CliI
     .enablePositionalOptions()
     .showSuggestionAfterError()
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    .configureOutput(output);
   const globalSpecs = OPTIONS.filter((spec) => spec.commands.length === 3);
   addOptions(program, globalSpecs);
 
@@ -132,7 +134,7 @@ export async function runCli(argv: readonly string[], env: Environment, io: CliI
       .description(DESCRIPTIONS[name])
       .addHelpText('after', EXAMPLES[name])
       .exitOverride()
-      .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+      .configureOutput(output);
     addOptions(sub, specs);
     if (name === 'env') {
       sub.argument('[command...]', 'command to run with the credentials, after --').passThroughOptions();
@@ -151,11 +153,11 @@ export async function runCli(argv: readonly string[], env: Environment, io: CliI
     .command('cache')
     .description('manage the encrypted credential cache')
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .configureOutput(output)
     .command('clear')
     .description('remove every cached credential set of this user')
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .configureOutput(output)
     .action(() => {
       clearCacheRequested = true;
     });

@@ -75,8 +75,20 @@ export const parseUrl: Parser<string> = (raw, source) => {
   return text;
 };
 
+/** A value shaped like a JWT: a token given where a name belongs must never be echoed or stored. */
+export function looksLikeJwt(text: string): boolean {
+  return /^eyJ[\w-]*\.[\w-]*\.[\w-]*$/.test(text.trim());
+}
+
 export const parseProfileName: Parser<string> = (raw, source) => {
   const text = raw.trim();
+  if (looksLikeJwt(text)) {
+    throw new ConfigError({
+      code: 'InvalidValue',
+      message: `${source}: expected a profile name, got what looks like a token`,
+      hint: 'give the profile a name such as production; the token comes from the id_tokens: variable',
+    });
+  }
   if (text !== '' && !/[[\]\r\n\0]/.test(text) && !/^profile\s/.test(text)) return text;
   throw invalid(
     source,

@@ -4,10 +4,17 @@ import { constants } from 'node:os';
 import { HelperError } from '../errors.js';
 
 const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/**
+ * A terminal sends these to its whole foreground process group, which the child belongs to: it has
+ * them already, and a second copy from us would read as "interrupt twice" (Terraform then exits
+ * at once instead of cleaning up). Without a terminal, someone aimed them at us: pass them on.
+ */
+const TERMINAL_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGHUP'];
 
 /**
  * Resolves with the command's exit code, or 128 + the signal number when a signal killed it (the
- * shell convention), after forwarding SIGINT, SIGTERM and SIGHUP that we receive meanwhile.
+ * shell convention), after forwarding SIGINT, SIGTERM and SIGHUP that we receive meanwhile (SIGINT
+ * and SIGHUP only when no terminal is attached; see TERMINAL_SIGNALS).
  */
 export function runCommand(
   command: string,
@@ -16,7 +23,9 @@ export function runCommand(
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: 'inherit', env });
+    const fromTerminal = process.stdin.isTTY === true;
     const forward = (signal: NodeJS.Signals): void => {
+      if (fromTerminal && TERMINAL_SIGNALS.includes(signal)) return;
       child.kill(signal);
     };
     for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);

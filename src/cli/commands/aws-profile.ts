@@ -27,8 +27,10 @@ export async function runAwsProfile(run: CommandRun): Promise<number> {
     pathSetting: 'AWS_SHARED_CREDENTIALS_FILE',
   });
   run.io.stderr(
-    `${PROGRAM_NAME}: wrote profile [${settings.profileName}] to ${path}` +
-      `${assumedRoleArn === undefined ? '' : ` for ${assumedRoleArn}`}, valid until ${formatExpiration(credentials.expiration)}\n`,
+    run.redactor.redact(
+      `${PROGRAM_NAME}: wrote profile [${settings.profileName}] to ${path}` +
+        `${assumedRoleArn === undefined ? '' : ` for ${assumedRoleArn}`}, valid until ${formatExpiration(credentials.expiration)}\n`,
+    ),
   );
   return 0;
 }

@@ -149,7 +149,7 @@ export class SecretScanner {
     this.textsScanned++;
     const leaks: Leak[] = [];
     const excerpt = (index: number): string =>
-      text.slice(Math.max(0, index - 40), index).replace(/\s+/g, ' ') + '…(secret)…';
+      `${text.slice(Math.max(0, index - 40), index).replace(/\s+/g, ' ')}…(secret)…`;
     for (const [secret, label] of this.#short) {
       const index = text.indexOf(secret);
       if (index >= 0) leaks.push({ secret: label, where, excerpt: excerpt(index) });
