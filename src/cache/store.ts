@@ -22,13 +22,13 @@ import { realpathSync } from 'node:fs';
 import { chmod, lstat, readdir, rmdir, unlink } from 'node:fs/promises';
 import { homedir as osHomedir, tmpdir as osTmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import type { Environment } from '../config/resolve.js';
 import { DEFAULT_CACHE_REFRESH_WINDOW_SECONDS } from '../config/resolve.js';
 import type { AssumedRole } from '../credentials.js';
 import { FileError } from '../errors.js';
 import type { CredentialCache } from '../obtain.js';
 import { ensurePrivateDir, readTextFileIfExists, writeSecretFile } from '../platform/files.js';
+import { lockFile } from '../platform/lock.js';
 import type { WebIdentityExchange } from '../sts/exchange.js';
 import { openEntry, sealEntry } from './crypto.js';
 import { decodeCachedCredentials, encodeCachedCredentials } from './entry.js';
@@ -258,7 +258,7 @@ async function acquireLock(
   let waited = false;
   for (;;) {
     try {
-      const release = await lockfile.lock(file, {
+      const release = await lockFile(file, {
         // The entry file need not exist yet; its path is ours already (the directory was checked).
         realpath: false,
         stale: options.staleMs,

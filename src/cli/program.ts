@@ -7,6 +7,9 @@ import { type CommandName, OPTIONS, type OptionKey, type OptionSpec } from '../c
 import type { Environment, FlagValues } from '../config/resolve.js';
 import { Redactor } from '../platform/redact.js';
 import { PROGRAM_NAME, VERSION } from '../version.js';
+import { runAwsProfile } from './commands/aws-profile.js';
+import { runEnv } from './commands/env.js';
+import { runProcess } from './commands/process.js';
 import { EXIT_USAGE, reportError } from './report.js';
 
 export interface CliIo {
@@ -98,14 +101,17 @@ function rawDebug(flags: FlagValues, env: Environment): boolean {
   return ['1', 'true', 'yes', 'on'].includes((env.GITLAB_AWS_DEBUG ?? '').trim().toLowerCase());
 }
 
-async function dispatch(run: CommandRun): Promise<number> {
+// The three commands are imported statically: they are small, `process` runs before every AWS
+// call, and each extra module file costs start-up time. What is heavy (the AWS SDK, proxy agents,
+// the lock library) is imported where it is used, only when it is used.
+function dispatch(run: CommandRun): Promise<number> {
   switch (run.command) {
     case 'process':
-      return (await import('./commands/process.js')).runProcess(run);
+      return runProcess(run);
     case 'aws-profile':
-      return (await import('./commands/aws-profile.js')).runAwsProfile(run);
+      return runAwsProfile(run);
     case 'env':
-      return (await import('./commands/env.js')).runEnv(run);
+      return runEnv(run);
   }
 }
 

@@ -23,8 +23,8 @@ import {
   unlink,
 } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { lock } from 'proper-lockfile';
 import { FileError, isHelperError } from '../errors.js';
+import { lockFile } from './lock.js';
 
 export interface SecureWriteOptions {
   /** The flag or environment variable the path came from (e.g. `AWS_SHARED_CREDENTIALS_FILE`), named in hints. */
@@ -501,7 +501,7 @@ async function acquireLock(
   let delay = RETRY_MIN_MS;
   for (;;) {
     try {
-      return await lock(target, { realpath: false, stale: staleMs, retries: 0, onCompromised });
+      return await lockFile(target, { realpath: false, stale: staleMs, retries: 0, onCompromised });
     } catch (error) {
       const left = deadline - Date.now();
       if (errnoCode(error) !== 'ELOCKED' || left <= 0) throw error;

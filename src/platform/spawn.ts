@@ -1,6 +1,7 @@
 /** Runs a user's command with extra environment and hands its fate back as an exit code. */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { isatty } from 'node:tty';
 import { HelperError } from '../errors.js';
 
 const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -23,7 +24,9 @@ export function runCommand(
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: 'inherit', env });
-    const fromTerminal = process.stdin.isTTY === true;
+    // isatty(0), not process.stdin.isTTY: touching process.stdin would open a non-blocking handle on
+    // the stdin the child shares, and the child's reads would fail with EAGAIN.
+    const fromTerminal = isatty(0);
     const forward = (signal: NodeJS.Signals): void => {
       if (fromTerminal && TERMINAL_SIGNALS.includes(signal)) return;
       child.kill(signal);
