@@ -2,7 +2,8 @@
  * The credential cache as users meet it: through the built CLI, the AWS CLI's credential_process
  * calls and concurrent processes, counting the exchanges the local STS really served.
  */
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestBed, type TestBed } from '../support/bed.js';
@@ -135,6 +136,27 @@ describe('credential cache', () => {
       await runCli(['process'], job.env);
       expect(bed.sts.exchangeCount()).toBe(4);
     } finally {
+      await job.cleanup();
+    }
+  });
+
+  // As root, mode bits do not stop writes; a read-only file system does. (test/cache covers other users.)
+  it.runIf(process.getuid?.() === 0)('never fails the command when the cache cannot be written', async () => {
+    const job = await createJob(bed, await bed.mint());
+    const readOnly = join(job.home, 'read-only-cache');
+    await mkdir(readOnly);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', readOnly]);
+    try {
+      const env = { ...job.env, XDG_CACHE_HOME: readOnly };
+      for (const run of [1, 2]) {
+        const result = await runCli(['process'], env);
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.stderr, `run ${run}`).toBe('');
+        expect(JSON.parse(result.stdout)).toMatchObject({ Version: 1 });
+      }
+      expect(bed.sts.exchangeCount()).toBe(2);
+    } finally {
+      execFileSync('umount', [readOnly]);
       await job.cleanup();
     }
   });
