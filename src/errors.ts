@@ -86,6 +86,24 @@ export class FileError extends HelperError {
   }
 }
 
+/** A new error of the class that belongs to `origin`, so that `instanceof` keeps working. */
+export function helperError(origin: ErrorOrigin, init: HelperErrorInit): HelperError {
+  switch (origin) {
+    case 'config':
+      return new ConfigError(init);
+    case 'token':
+      return new TokenError(init);
+    case 'sts':
+      return new StsError(init);
+    case 'network':
+      return new NetworkError(init);
+    case 'file':
+      return new FileError(init);
+    default:
+      return new HelperError(origin, init);
+  }
+}
+
 export function isHelperError(value: unknown): value is HelperError {
   return value instanceof HelperError;
 }

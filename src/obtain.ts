@@ -24,11 +24,15 @@ export interface ObtainResult {
 
 /** A store of credentials between processes; see src/cache. */
 export interface CredentialCache {
-  /** Runs `produce` unless a fresh entry exists; concurrent callers for one key share one run. */
+  /**
+   * Runs `produce` unless a fresh entry exists; concurrent callers for one key share one run.
+   * With `reuse: false` it always runs `produce` and stores the result for later callers.
+   */
   getOrCreate(
     token: string,
     request: WebIdentityExchange,
     produce: () => Promise<AssumedRole>,
+    options?: { readonly reuse?: boolean },
   ): Promise<{ credentials: AwsCredentials; assumedRoleArn: string | undefined; fromCache: boolean }>;
 }
 
@@ -36,10 +40,23 @@ export interface ObtainDependencies {
   readonly env: Environment;
   readonly now?: () => number;
   readonly log?: (line: string) => void;
+  /** One-line warnings the user must see even without --debug (on stderr). */
+  readonly warn?: (line: string) => void;
+  /** Told every secret as soon as it is known (the token as used, then the credentials), to redact it. */
+  readonly secret?: (value: string) => void;
   readonly cache?: CredentialCache | undefined;
   readonly exchange?: typeof exchangeWebIdentityToken;
   readonly httpAgent?: unknown;
   readonly httpsAgent?: unknown;
+}
+
+/** A bearer token to a non-loopback host without TLS: allowed (emulators), but never silently. */
+export function sendsTokenInClear(endpoint: string): boolean {
+  if (!URL.canParse(endpoint)) return false;
+  const url = new URL(endpoint);
+  if (url.protocol !== 'http:') return false;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return !(host === 'localhost' || host === '::1' || /^127\./.test(host));
 }
 
 export async function obtainCredentials(settings: Settings, deps: ObtainDependencies): Promise<ObtainResult> {
@@ -47,6 +64,7 @@ export async function obtainCredentials(settings: Settings, deps: ObtainDependen
   const log = deps.log ?? (() => {});
   const source = describeTokenSource(settings.tokenSource);
   const token = await readToken(settings.tokenSource, deps.env);
+  deps.secret?.(token);
   const claims = decodeTokenClaims(token, source);
   const summary = summarizeClaims(claims);
   log(`token from ${source}: iss ${claims.iss ?? '?'}, sub ${claims.sub ?? '?'}, exp ${claims.exp ?? '?'}`);
@@ -65,6 +83,11 @@ export async function obtainCredentials(settings: Settings, deps: ObtainDependen
     claims.exp === undefined ? now() + 5 * 60_000 : (claims.exp + TOKEN_CLOCK_SKEW_SECONDS) * 1000;
   // The SDK, the proxy agents and the CA bundle are loaded only here: a cache hit never pays for them.
   const produce = async (): Promise<AssumedRole> => {
+    if (sendsTokenInClear(request.endpoint)) {
+      deps.warn?.(
+        `warning: the ID token goes to ${request.endpoint} over plain HTTP; use https (check --endpoint-url, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL)`,
+      );
+    }
     const exchange = deps.exchange ?? (await import('./sts/exchange.js')).exchangeWebIdentityToken;
     const customAgents = deps.httpAgent !== undefined || deps.httpsAgent !== undefined;
     const network = customAgents
@@ -92,7 +115,7 @@ export async function obtainCredentials(settings: Settings, deps: ObtainDependen
   };
 
   if (deps.cache !== undefined && settings.cache.enabled) {
-    const cached = await deps.cache.getOrCreate(token, request, produce);
+    const cached = await deps.cache.getOrCreate(token, request, produce, { reuse: settings.cache.reuse });
     return { ...cached, token: summary };
   }
   const assumed = await produce();

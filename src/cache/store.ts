@@ -170,9 +170,23 @@ export function createFileCache(options: FileCacheOptions): CredentialCache {
     }
   };
 
+  /** A static hand-over gets a new set; it still seeds the cache for later `process` calls. */
+  const refresh = async (
+    token: string,
+    key: string,
+    produce: () => Promise<AssumedRole>,
+  ): Promise<CacheResult> => {
+    const directory = await prepareDirectory(options, log);
+    const assumed = await produce();
+    if (directory !== undefined)
+      await writeEntry(join(directory, `${key}${ENTRY_SUFFIX}`), token, key, assumed, log);
+    return fromProduce(assumed);
+  };
+
   return {
-    getOrCreate(token, request, produce) {
+    getOrCreate(token, request, produce, getOptions) {
       const key = cacheKeyFor(token, request);
+      if (getOptions?.reuse === false) return refresh(token, key, produce);
       const pending = inFlight.get(key);
       if (pending !== undefined) return pending;
       const started = run(token, request, key, produce).finally(() => inFlight.delete(key));

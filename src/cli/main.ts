@@ -18,8 +18,13 @@ enableCompileCache?.(
 );
 
 const { runCli } = await import('./program.js');
-const code = await runCli(process.argv.slice(2), process.env, {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-});
+// A snapshot: what the process itself sets later (the SDK's own switches) must not reach `env --`.
+const code = await runCli(
+  process.argv.slice(2),
+  { ...process.env },
+  {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  },
+);
 process.exitCode = code;

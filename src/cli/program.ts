@@ -154,7 +154,7 @@ export async function runCli(argv: readonly string[], env: Environment, io: CliI
     });
   }
 
-  let clearCacheRequested = false;
+  let clearCacheRequested: FlagValues | undefined;
   program
     .command('cache')
     .description('manage the encrypted credential cache')
@@ -162,10 +162,13 @@ export async function runCli(argv: readonly string[], env: Environment, io: CliI
     .configureOutput(output)
     .command('clear')
     .description('remove every cached credential set of this user')
+    .option('--debug', 'explain each step on stderr')
     .exitOverride()
     .configureOutput(output)
-    .action(() => {
-      clearCacheRequested = true;
+    .action((options: { debug?: boolean }) => {
+      const rootDebug = program.opts().debug;
+      const debug = options.debug ?? (typeof rootDebug === 'boolean' ? rootDebug : undefined);
+      clearCacheRequested = debug === undefined ? {} : { debug };
     });
 
   try {
@@ -174,8 +177,8 @@ export async function runCli(argv: readonly string[], env: Environment, io: CliI
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
     return reportError(error, { debug: true, redactor, write: io.stderr });
   }
-  if (clearCacheRequested) {
-    const debug = rawDebug({}, env);
+  if (clearCacheRequested !== undefined) {
+    const debug = rawDebug(clearCacheRequested, env);
     try {
       return await (await import('./commands/cache.js')).runCacheClear(env, io, debug);
     } catch (error) {

@@ -37,7 +37,7 @@ describe('resolveSettings', () => {
       endpoint: 'https://sts.us-east-1.amazonaws.com',
       endpointIsCustom: false,
       profileName: 'default',
-      cache: { enabled: true, refreshWindowSeconds: 1200 },
+      cache: { enabled: true, reuse: true, refreshWindowSeconds: 1200 },
       maxAttempts: 5,
       timeoutMs: 10_000,
       debug: false,
@@ -51,6 +51,11 @@ describe('resolveSettings', () => {
     expect(settings.accountId).toBe('333333333333');
     expect(settings.roleArn).toBe('arn:aws:iam::333333333333:role/from-env');
     expect(settings.roleSessionName).toBe('from-env-4242');
+  });
+
+  it('lets a role ARN given as a flag override the account from the environment', () => {
+    const settings = resolveSettings('process', { roleName: 'arn:aws:iam::210987654321:role/x' }, JOB_ENV);
+    expect(settings.accountId).toBe('210987654321');
   });
 
   it('accepts a role with a path and a full role ARN', () => {
@@ -139,7 +144,20 @@ describe('resolveSettings', () => {
     [{ roleName: 'has space' }, {}, 'InvalidRoleName', /--role-name: expected an IAM role name/],
     [{ roleName: 'x'.repeat(65) }, {}, 'InvalidRoleName', /IAM role name/],
     [{ roleName: 'arn:aws:iam::12:role/x' }, {}, 'InvalidRoleArn', /expected a role ARN/],
-    [{ roleName: 'arn:aws:iam::210987654321:role/x' }, {}, 'AccountMismatch', /names account 210987654321/],
+    [
+      { roleName: 'arn:aws:iam::210987654321:role/x', awsAccount: '123456789012' },
+      {},
+      'AccountMismatch',
+      /names account 210987654321/,
+    ],
+    [{}, { GITLAB_AWS_ROLE_NAME: 'arn:aws:iam::210987654321:role/x' }, 'AccountMismatch', /210987654321/],
+    [{ roleName: 'ci//deployer' }, {}, 'InvalidRoleName', /^--role-name: /],
+    [
+      {},
+      { AWS_USE_FIPS_ENDPOINT: 'yes please' },
+      'InvalidValue',
+      /AWS_USE_FIPS_ENDPOINT: expected true or false/,
+    ],
     [{ roleName: 'arn:aws-cn:iam::123456789012:role/x' }, {}, 'PartitionMismatch', /partition aws-cn/],
     [{ roleSessionName: 'a' }, {}, 'InvalidRoleSessionName', /expected 2 to 64 characters/],
     [{ roleSessionName: 'with/slash' }, {}, 'InvalidRoleSessionName', /"with\/slash"/],
@@ -184,6 +202,11 @@ describe('resolveSettings', () => {
     expect(error.message).toMatch(/--duration-seconds/);
     expect(error.message).toMatch(/--region/);
     expect(error.message).not.toMatch(/\n/);
+  });
+
+  it('reuses cached credentials only for process, whose consumers renew them', () => {
+    expect(resolveSettings('env', {}, JOB_ENV).cache.reuse).toBe(false);
+    expect(resolveSettings('aws-profile', {}, JOB_ENV).cache.reuse).toBe(false);
   });
 
   it('reads env output settings only for env', () => {

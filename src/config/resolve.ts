@@ -65,7 +65,16 @@ export interface Settings {
   readonly profileName: string;
   readonly filename: string | undefined;
   readonly exportPrefix: boolean;
-  readonly cache: { readonly enabled: boolean; readonly refreshWindowSeconds: number };
+  /**
+   * `reuse`: only `process` takes credentials from the cache. Its consumers (AWS CLI, SDKs) call it
+   * again before expiry; a profile or exported variables are never renewed, so `aws-profile` and
+   * `env` always hand over a new full-length set (and store it for later `process` calls).
+   */
+  readonly cache: {
+    readonly enabled: boolean;
+    readonly reuse: boolean;
+    readonly refreshWindowSeconds: number;
+  };
   readonly maxAttempts: number;
   readonly timeoutMs: number;
   readonly debug: boolean;
@@ -167,7 +176,10 @@ function resolveRole(
       );
       return undefined;
     }
-    if (account !== undefined && account !== parsed.accountId) {
+    const accountSource = rawValue('awsAccount', flags, env)?.source;
+    const sameLevel = (accountSource?.startsWith('--') ?? false) === given.source.startsWith('--');
+    // A flag beats the environment: `--role-name arn:…` overrides a group-level GITLAB_AWS_ACCOUNT_ID.
+    if (account !== undefined && account !== parsed.accountId && sameLevel) {
       collector.problems.push(
         new ConfigError({
           code: 'AccountMismatch',
@@ -233,7 +245,27 @@ function resolveRole(
     return undefined;
   }
   const name = roleNameWithPath.slice(roleNameWithPath.lastIndexOf('/') + 1);
-  return { roleArn: buildRoleArn(partition, account, roleNameWithPath), roleName: name, accountId: account };
+  const source = given?.source ?? 'the default role name';
+  const arn = collector.attempt(() => {
+    try {
+      return buildRoleArn(partition, account, roleNameWithPath);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw new ConfigError({
+        code: 'InvalidRoleName',
+        message: `${source}: ${error.message.replace(/^./, (first) => first.toLowerCase())}`,
+        hint: error.hint ?? 'use the role name as IAM shows it, or a full role ARN',
+      });
+    }
+  });
+  return arn === undefined ? undefined : { roleArn: arn, roleName: name, accountId: account };
+}
+
+/** A boolean AWS variable, parsed as strictly as our own settings (AWS tools accept true/false). */
+function awsSwitch(collector: ProblemCollector, env: Environment, name: string): boolean {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') return false;
+  return collector.attempt(() => parseBoolean(value, name)) ?? false;
 }
 
 function resolveEndpoint(
@@ -242,14 +274,14 @@ function resolveEndpoint(
   env: Environment,
   region: string,
 ): { endpoint: string; custom: boolean } | undefined {
-  const ignoreEnv = (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? '').trim().toLowerCase() === 'true';
+  const ignoreEnv = awsSwitch(collector, env, 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS');
   const given = rawValue('endpointUrl', flags, env, ignoreEnv);
   if (given !== undefined) {
     const url = collector.attempt(() => parseUrl(given.text, given.source));
     return url === undefined ? undefined : { endpoint: url, custom: true };
   }
-  const useFips = (env.AWS_USE_FIPS_ENDPOINT ?? '').trim().toLowerCase() === 'true';
-  const useDualStack = (env.AWS_USE_DUALSTACK_ENDPOINT ?? '').trim().toLowerCase() === 'true';
+  const useFips = awsSwitch(collector, env, 'AWS_USE_FIPS_ENDPOINT');
+  const useDualStack = awsSwitch(collector, env, 'AWS_USE_DUALSTACK_ENDPOINT');
   const endpoint = collector.attempt(() => stsEndpointForRegion(region, { useFips, useDualStack }));
   return endpoint === undefined ? undefined : { endpoint, custom: false };
 }
@@ -356,7 +388,7 @@ export function resolveSettings(command: CommandName, flags: FlagValues, env: En
     profileName,
     filename,
     exportPrefix,
-    cache: { enabled: cacheEnabled, refreshWindowSeconds },
+    cache: { enabled: cacheEnabled, reuse: command === 'process', refreshWindowSeconds },
     maxAttempts,
     timeoutMs: timeoutSeconds * 1000,
     debug,

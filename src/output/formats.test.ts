@@ -44,12 +44,26 @@ describe('output formats', () => {
     expect(text).toContain(`export AWS_SECRET_ACCESS_KEY='it'\\''s $x'\n`);
   });
 
+  it('unsets shadowing variables first, only for a shell', () => {
+    const text = formatEnvLines(credentials, {
+      exportPrefix: true,
+      unset: ['AWS_PROFILE', 'AWS_SECURITY_TOKEN'],
+    });
+    expect(text.split('\n')[0]).toBe('unset AWS_PROFILE AWS_SECURITY_TOKEN');
+    expect(formatEnvLines(credentials, { exportPrefix: false, unset: ['AWS_PROFILE'] })).not.toContain(
+      'unset',
+    );
+    expect(formatEnvLines(credentials, { exportPrefix: true, unset: [] })).not.toContain('unset');
+  });
+
   it('names the profile keys the AWS CLI reads', () => {
-    expect(profileEntries(credentials).map(([key]) => key)).toEqual([
-      'aws_access_key_id',
-      'aws_secret_access_key',
-      'aws_session_token',
-      'expiration',
+    expect(profileEntries(credentials)).toEqual([
+      ['aws_access_key_id', 'ASIAEXAMPLEEXAMPLE12'],
+      ['aws_secret_access_key', 'secret/with+chars='],
+      ['aws_session_token', 'FwoGZXIvYXdzEJr//////////wEaDH+token=='],
+      ['aws_security_token', undefined],
+      ['aws_account_id', '123456789012'],
+      ['expiration', '2026-11-27T03:00:00Z'],
     ]);
     expect(formatExpiration(new Date('2026-01-01T00:00:00.123Z'))).toBe('2026-01-01T00:00:00Z');
   });

@@ -41,22 +41,36 @@ function shellQuote(value: string): string {
  */
 export function formatEnvLines(
   credentials: AwsCredentials,
-  options: { readonly exportPrefix: boolean },
+  options: {
+    readonly exportPrefix: boolean;
+    /** With `exportPrefix`: variables to `unset` first because they would shadow the credentials. */
+    readonly unset?: readonly string[];
+  },
 ): string {
-  return credentialVariables(credentials)
-    .map(([name, value]) =>
-      options.exportPrefix ? `export ${name}=${shellQuote(value)}` : `${name}=${value}`,
-    )
+  const unset = options.exportPrefix && options.unset !== undefined && options.unset.length > 0;
+  const lines = credentialVariables(credentials).map(([name, value]) =>
+    options.exportPrefix ? `export ${name}=${shellQuote(value)}` : `${name}=${value}`,
+  );
+  return [...(unset ? [`unset ${options.unset?.join(' ')}`] : []), ...lines]
     .map((line) => `${line}\n`)
     .join('');
 }
 
-/** The keys written into a profile of the shared credentials file. */
-export function profileEntries(credentials: AwsCredentials): ReadonlyArray<readonly [string, string]> {
+/**
+ * The keys set in (or, when `undefined`, removed from) a profile of the shared credentials file.
+ * `aws_security_token` is the legacy name botocore reads before `aws_session_token`: a stale one
+ * left from another tool would pair our keys with a wrong token. `aws_account_id` is read by the
+ * SDKs for account-based endpoints and must not name another account.
+ */
+export function profileEntries(
+  credentials: AwsCredentials,
+): ReadonlyArray<readonly [string, string | undefined]> {
   return [
     ['aws_access_key_id', credentials.accessKeyId],
     ['aws_secret_access_key', credentials.secretAccessKey],
     ['aws_session_token', credentials.sessionToken],
+    ['aws_security_token', undefined],
+    ['aws_account_id', credentials.accountId],
     ['expiration', formatExpiration(credentials.expiration)],
   ];
 }

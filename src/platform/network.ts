@@ -88,7 +88,7 @@ const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 /** Socket errors worth another attempt; a name that does not resolve (ENOTFOUND) is a typo. */
-const TRANSIENT_CODES = new Set([
+export const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
@@ -112,7 +112,12 @@ const UNTRUSTED_CERT_CODES = new Set([
 ]);
 const EXPIRED_CERT_CODES = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
 const NAME_CERT_CODES = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH']);
-const TIMEOUT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'AbortError']);
+export const TIMEOUT_NAMES: ReadonlySet<string> = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'AbortError',
+]);
 
 function nonEmpty(value: string | undefined): string | undefined {
   const trimmed = value?.trim();

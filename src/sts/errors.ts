@@ -3,7 +3,7 @@
  * names the fix. Pure: it only looks at the error's fields and at the request's context.
  */
 import { HelperError, NetworkError, StsError, type TokenSummary } from '../errors.js';
-import { describeNetworkFailure } from '../platform/network.js';
+import { describeNetworkFailure, TIMEOUT_NAMES, TRANSIENT_CODES } from '../platform/network.js';
 
 export interface ExchangeContext {
   readonly roleArn: string;
@@ -25,19 +25,8 @@ interface SdkErrorShape {
   readonly $metadata?: { readonly httpStatusCode?: unknown; readonly requestId?: unknown };
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-]);
-const TIMEOUT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError']);
+/** An errno-style code of a failed socket or DNS lookup, as Node.js and undici report them. */
+const SOCKET_ERROR_CODE = /^(E[A-Z_]+|UND_ERR_[A-Z_]+)$/;
 const THROTTLING_CODES = new Set([
   'Throttling',
   'ThrottlingException',
@@ -203,14 +192,22 @@ export function toExchangeError(error: unknown, context: ExchangeContext): Helpe
     typeof shape.$metadata?.httpStatusCode === 'number' ? shape.$metadata.httpStatusCode : undefined;
   const requestId = text(shape.$metadata?.requestId);
 
-  if ((errno !== undefined && NETWORK_CODES.has(errno)) || TIMEOUT_NAMES.has(name)) {
-    const what = TIMEOUT_NAMES.has(name) || errno === 'ETIMEDOUT' ? 'timed out' : `failed (${errno ?? name})`;
+  const timedOut = TIMEOUT_NAMES.has(name) || errno === 'ETIMEDOUT';
+  if (timedOut || (errno !== undefined && SOCKET_ERROR_CODE.test(errno))) {
+    const unresolved = errno === 'ENOTFOUND';
+    const what = timedOut
+      ? 'timed out'
+      : unresolved
+        ? 'failed: the host name does not resolve'
+        : `failed (${errno})`;
     return new NetworkError({
       code: errno ?? name,
-      message: `the request to STS at ${context.endpoint} ${what}`,
-      hint: 'check network access to the STS endpoint (HTTPS_PROXY/NO_PROXY if the runner needs a proxy), --region and --endpoint-url',
+      message: `the request to STS at ${context.endpoint} ${what}${unresolved ? ' (ENOTFOUND)' : ''}`,
+      hint: unresolved
+        ? 'check --region and --endpoint-url (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL) for a typo, and the runner’s DNS'
+        : 'check network access to the STS endpoint (HTTPS_PROXY/NO_PROXY if the runner needs a proxy), --region and --endpoint-url',
       cause: error,
-      retryable: true,
+      retryable: timedOut || (errno !== undefined && TRANSIENT_CODES.has(errno)),
     });
   }
 
@@ -227,12 +224,13 @@ export function toExchangeError(error: unknown, context: ExchangeContext): Helpe
   }
 
   if (status === undefined && shape.$fault === undefined) {
-    return new NetworkError({
-      code: errno ?? name,
-      message: `the request to STS at ${context.endpoint} failed: ${oneLine(message)}`,
-      hint: 'check network access to the STS endpoint, the proxy settings and --endpoint-url',
+    // Neither a socket failure nor an answer from STS: the SDK refused to send (a configuration it
+    // rejects) or something broke in our code. Neither passes if repeated.
+    return new HelperError('internal', {
+      code: name,
+      message: `the AWS SDK failed before STS answered: ${oneLine(message)}`,
+      hint: 'this is a bug in gitlab-aws-credential-helper unless the message names a setting of yours: please report it with the output of --debug',
       cause: error,
-      retryable: errno !== undefined,
     });
   }
 

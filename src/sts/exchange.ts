@@ -3,7 +3,7 @@
  * unsigned (the call needs no AWS credentials), with our own retry policy bounded by the token's life.
  */
 import type { AssumedRole } from '../credentials.js';
-import { HelperError, StsError, type TokenSummary } from '../errors.js';
+import { type HelperError, helperError, StsError, type TokenSummary } from '../errors.js';
 import { type ExchangeContext, toExchangeError } from './errors.js';
 import { decideRetry } from './retry.js';
 
@@ -83,6 +83,10 @@ export async function exchangeWebIdentityToken(
   const client = new STSClient({
     region: request.region,
     endpoint: request.endpoint,
+    // The endpoint is already the FIPS or dual-stack one when asked for (src/config/resolve.ts);
+    // left to itself the SDK reads AWS_USE_FIPS_ENDPOINT again and rejects FIPS with an endpoint.
+    useFipsEndpoint: false,
+    useDualstackEndpoint: false,
     maxAttempts: 1,
     customUserAgent: USER_AGENT,
     requestHandler: {
@@ -148,7 +152,7 @@ export async function exchangeWebIdentityToken(
 
 function annotateAttempts(error: HelperError, attempts: number): HelperError {
   if (attempts <= 1 || !error.retryable) return error;
-  return new HelperError(error.origin, {
+  return helperError(error.origin, {
     code: error.code,
     message: `${error.message} (gave up after ${attempts} attempts)`,
     hint: error.hint,

@@ -19,10 +19,13 @@ export interface TokenClaims extends TokenSummary {
 }
 
 function notAJwt(source: string, why: string): TokenError {
+  const fromFile = source.startsWith('token file ');
   return new TokenError({
     code: 'MalformedToken',
     message: `${source} does not hold a JWT (${why})`,
-    hint: `${source} must be an \`id_tokens:\` variable of the job; check that -j/--web-identity-token-name names the variable, not its value`,
+    hint: fromFile
+      ? 'write the job’s ID token (the value of its id_tokens: variable) into the file, or read the variable directly with -j'
+      : `${source} must be an \`id_tokens:\` variable of the job; check that -j/--web-identity-token-name names the variable, not its value`,
   });
 }
 

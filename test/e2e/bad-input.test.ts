@@ -109,7 +109,7 @@ const CASES: Case[] = [
   },
   {
     name: 'role ARN of another account',
-    args: ['-r', 'arn:aws:iam::999999999999:role/x'],
+    args: ['-A', '123456789012', '-r', 'arn:aws:iam::999999999999:role/x'],
     ...usage,
     message: /names account 999999999999/,
   },

@@ -103,12 +103,27 @@ describe('credential cache', () => {
     }
   });
 
-  it('is shared by all commands and keyed by everything that shapes the credentials', async () => {
+  it('hands aws-profile and env a new set (never renewed later), which then serves process', async () => {
+    const job = await createJob(bed, await bed.mint());
+    try {
+      await runCli(['aws-profile'], job.env);
+      const printed = await runCli(['env'], job.env);
+      expect(bed.sts.exchangeCount()).toBe(2);
+      const processed = await runCli(['process'], job.env);
+      expect(bed.sts.exchangeCount()).toBe(2);
+      const latestIssued = bed.sts.issued.at(-1);
+      expect(JSON.parse(processed.stdout)).toMatchObject({ AccessKeyId: latestIssued?.accessKeyId });
+      expect(printed.stdout).toContain(`AWS_ACCESS_KEY_ID=${latestIssued?.accessKeyId}`);
+    } finally {
+      await job.cleanup();
+    }
+  });
+
+  it('is keyed by everything that shapes the credentials', async () => {
     const job = await createJob(bed, await bed.mint());
     try {
       await runCli(['process'], job.env);
-      await runCli(['env'], job.env);
-      await runCli(['aws-profile'], job.env);
+      await runCli(['process'], job.env);
       expect(bed.sts.exchangeCount()).toBe(1);
       await runCli(['process', '-d', '7200'], job.env);
       await runCli(['process', '-n', 'other-session'], job.env);

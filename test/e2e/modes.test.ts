@@ -129,6 +129,27 @@ describe('aws-profile', () => {
     }
   });
 
+  it('replaces a stale legacy aws_security_token that the AWS CLI would otherwise prefer', async () => {
+    const job = await createJob(bed, await bed.mint());
+    try {
+      await mkdir(resolve(job.home, '.aws'), { recursive: true });
+      await writeFile(
+        job.credentialsFile,
+        '[default]\naws_access_key_id = ASIAOLDOLDOLDOLDOLD1\naws_security_token = stale-token-from-another-tool\naws_account_id = 999999999999\n',
+      );
+      expect((await runCli(['aws-profile'], job.env)).code).toBe(0);
+      const text = await readFile(job.credentialsFile, 'utf8');
+      expect(text).not.toContain('aws_security_token');
+      expect(text).toContain('aws_account_id = 123456789012');
+      for (const cli of clis) {
+        const identity = await run(cli.path, callerIdentity(cli, bed), job.env);
+        expect(identity.code, `${cli.label}: ${identity.stderr}`).toBe(0);
+      }
+    } finally {
+      await job.cleanup();
+    }
+  });
+
   it('holds profiles for several accounts and roles side by side', async () => {
     const providerArn = bed.sts.addOidcProvider({
       accountId: '333333333333',
@@ -241,6 +262,21 @@ describe('env', () => {
         },
       );
       expect(seen.stdout).toBe('absent none\n');
+      // Nothing the helper sets for itself (the SDK's switches) reaches the command, even on an STS call.
+      const own = await runCli(['env', '--no-cache', '--', 'sh', '-c', 'env | cut -d= -f1 | sort'], job.env);
+      const expected = new Set([
+        ...Object.keys(job.env).filter(
+          (name) => job.env[name] !== undefined && name !== 'GITLAB_AWS_IDENTITY_TOKEN',
+        ),
+        'AWS_ACCESS_KEY_ID',
+        'AWS_SECRET_ACCESS_KEY',
+        'AWS_SESSION_TOKEN',
+        'AWS_CREDENTIAL_EXPIRATION',
+      ]);
+      const shellOwn = new Set(['PWD', 'SHLVL', '_', 'OLDPWD']);
+      expect(own.stdout.split('\n').filter((name) => name !== '' && !shellOwn.has(name))).toEqual(
+        [...expected].sort(),
+      );
       const args = await runCli(
         ['env', '--', 'sh', '-c', 'echo "$@"', 'sh', '--not-an-option', '-x'],
         job.env,

@@ -2,7 +2,7 @@
  * The STS exchange through the real AWS SDK against the local STS: what is sent, what comes back,
  * which failures are retried, and what the user is told.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HelperError } from '../../src/errors.js';
 import { exchangeWebIdentityToken, type WebIdentityExchange } from '../../src/sts/exchange.js';
 import { decodeTokenClaims, summarizeClaims } from '../../src/token/claims.js';
@@ -113,7 +113,8 @@ describe('exchangeWebIdentityToken', () => {
       }),
     );
     expect(error.retryable).toBe(true);
-    expect(bed.sts.exchangeCount()).toBeLessThan(10);
+    // random 0.99 gives waits of 198 and 396 ms; a third wait (792 ms) would end past the deadline.
+    expect(bed.sts.exchangeCount()).toBe(3);
     bed.sts.clearFaults();
   });
 
@@ -188,6 +189,42 @@ describe('exchangeWebIdentityToken', () => {
     expect(error.code).toBe('ValidationError');
     expect(error.message).toMatch(/7200 seconds exceeds the maximum session duration/);
     expect(error.hint).toMatch(/MaxSessionDuration/);
+  });
+
+  it('uses a FIPS endpoint it was given even when AWS_USE_FIPS_ENDPOINT is set for the SDK', async () => {
+    vi.stubEnv('AWS_USE_FIPS_ENDPOINT', 'true');
+    vi.stubEnv('AWS_USE_DUALSTACK_ENDPOINT', 'true');
+    try {
+      const assumed = await exchangeWebIdentityToken(await request(), fastOptions);
+      expect(assumed.credentials.accessKeyId).toMatch(/^ASIA/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('does not retry a host name that does not resolve', async () => {
+    const lines: string[] = [];
+    const error = await failure(
+      exchangeWebIdentityToken(
+        await request(undefined, { endpoint: 'https://sts.eu-wset-1.amazonaws.invalid' }),
+        {
+          ...fastOptions,
+          log: (line) => lines.push(line),
+        },
+      ),
+    );
+    expect(error.code).toBe('ENOTFOUND');
+    expect(error.retryable).toBe(false);
+    expect(error.message).toMatch(/does not resolve/);
+    expect(lines.filter((line) => line.startsWith('calling STS'))).toHaveLength(1);
+  });
+
+  it('calls a failure before any answer a bug, not a network problem', async () => {
+    const error = await failure(
+      exchangeWebIdentityToken(await request(undefined, { region: 'not a region!' }), fastOptions),
+    );
+    expect(error.origin).toBe('internal');
+    expect(error.hint).toMatch(/bug/);
   });
 
   it('reports an unreachable endpoint as a network error', async () => {

@@ -1,4 +1,5 @@
 import type { Environment } from '../../config/resolve.js';
+import { ConfigError } from '../../errors.js';
 import { credentialVariables, formatEnvLines } from '../../output/formats.js';
 import { writeSecretFile } from '../../platform/files.js';
 import { runCommand } from '../../platform/spawn.js';
@@ -26,8 +27,17 @@ export function childEnvironment(
 }
 
 export async function runEnv(run: CommandRun): Promise<number> {
-  const { credentials, settings } = await obtainForRun(run);
   const [command, ...args] = run.argv;
+  const printing =
+    run.flags.filename !== undefined ? '--filename' : run.flags.export === true ? '--export' : undefined;
+  if (command !== undefined && printing !== undefined) {
+    throw new ConfigError({
+      code: 'ConflictingOptions',
+      message: `env -- ${command} runs a command with the credentials, so ${printing} has nothing to write`,
+      hint: 'either run a command after --, or print the variables (--export for eval, --filename for a file), not both',
+    });
+  }
+  const { credentials, settings } = await obtainForRun(run);
   if (command !== undefined) {
     const tokenVariable = settings.tokenSource.kind === 'env' ? settings.tokenSource.name : undefined;
     return runCommand(
@@ -36,7 +46,8 @@ export async function runEnv(run: CommandRun): Promise<number> {
       childEnvironment(run.env, credentialVariables(credentials), tokenVariable),
     );
   }
-  const text = formatEnvLines(credentials, { exportPrefix: settings.exportPrefix });
+  const shadowing = SHADOWING_VARIABLES.filter((name) => run.env[name] !== undefined);
+  const text = formatEnvLines(credentials, { exportPrefix: settings.exportPrefix, unset: shadowing });
   if (settings.filename !== undefined) {
     await writeSecretFile(settings.filename, text, { pathSetting: '--filename' });
   } else {

@@ -17,7 +17,6 @@ export function debugLogger(run: CommandRun): (line: string) => void {
 export async function obtainForRun(run: CommandRun): Promise<Obtained> {
   const settings = resolveSettings(run.command, run.flags, run.env);
   const log = debugLogger(run);
-  if (settings.tokenSource.kind === 'env') run.redactor.add(run.env[settings.tokenSource.name]);
   log(
     `role ${settings.roleArn}, session ${settings.roleSessionName}, duration ${settings.durationSeconds}s, ` +
       `region ${settings.region}, endpoint ${settings.endpoint}, token from ${describeTokenSource(settings.tokenSource)}`,
@@ -25,7 +24,13 @@ export async function obtainForRun(run: CommandRun): Promise<Obtained> {
   const cache = settings.cache.enabled
     ? createFileCache({ env: run.env, log, refreshWindowSeconds: settings.cache.refreshWindowSeconds })
     : undefined;
-  const result = await obtainCredentials(settings, { env: run.env, log, cache });
+  const result = await obtainCredentials(settings, {
+    env: run.env,
+    log,
+    cache,
+    secret: (value) => run.redactor.add(value),
+    warn: (line) => run.io.stderr(`${run.redactor.redact(`gitlab-aws-credential-helper: ${line}`)}\n`),
+  });
   run.redactor.add(result.credentials.secretAccessKey);
   run.redactor.add(result.credentials.sessionToken);
   log(
