@@ -1,5 +1,7 @@
 /** The library API of gitlab-aws-credential-helper. */
 
+/** The encrypted credential cache shared between processes, and emptying it. */
+export { clearCache, createFileCache, type FileCacheOptions } from './cache/store.js';
 /** Option table: every setting with its flag, environment variables and default. */
 export { OPTIONS, type OptionSpec, renderOptionsMarkdown } from './config/options.js';
 /** Resolves flags and environment into validated settings (pure). */
@@ -9,7 +11,12 @@ export type { AssumedRole, AwsCredentials } from './credentials.js';
 /** The error type every failure is reported with. */
 export { HelperError, isHelperError, type TokenSummary } from './errors.js';
 /** Reads the token and returns credentials (cache, then STS). */
-export { type ObtainResult, obtainCredentials } from './obtain.js';
+export {
+  type CredentialCache,
+  type ObtainDependencies,
+  type ObtainResult,
+  obtainCredentials,
+} from './obtain.js';
 /** Output formats as pure functions. */
 export { formatCredentialProcessJson, formatEnvLines } from './output/formats.js';
 /** The STS exchange, behind one function. */

@@ -71,6 +71,17 @@ describe('resolveSettings', () => {
     expect(settings).toMatchObject({ accountId: '210987654321', roleName: 'Deployer' });
   });
 
+  it('takes the home region of a role ARN’s partition when no region is given', () => {
+    const env = { ...JOB_ENV, GITLAB_AWS_ACCOUNT_ID: undefined };
+    const gov = resolveSettings('process', { roleName: 'arn:aws-us-gov:iam::123456789012:role/x' }, env);
+    expect(gov).toMatchObject({
+      region: 'us-gov-west-1',
+      endpoint: 'https://sts.us-gov-west-1.amazonaws.com',
+    });
+    const cn = resolveSettings('process', { roleName: 'arn:aws-cn:iam::123456789012:role/x' }, env);
+    expect(cn.endpoint).toBe('https://sts.cn-northwest-1.amazonaws.com.cn');
+  });
+
   it('selects the partition and regional endpoint from the region', () => {
     const gov = resolveSettings('process', {}, { ...JOB_ENV, AWS_DEFAULT_REGION: 'us-gov-west-1' });
     expect(gov.roleArn).toMatch(/^arn:aws-us-gov:iam::/);
@@ -158,7 +169,12 @@ describe('resolveSettings', () => {
       'InvalidValue',
       /AWS_USE_FIPS_ENDPOINT: expected true or false/,
     ],
-    [{ roleName: 'arn:aws-cn:iam::123456789012:role/x' }, {}, 'PartitionMismatch', /partition aws-cn/],
+    [
+      { roleName: 'arn:aws-cn:iam::123456789012:role/x', region: 'eu-west-1' },
+      {},
+      'PartitionMismatch',
+      /partition aws-cn/,
+    ],
     [{ roleSessionName: 'a' }, {}, 'InvalidRoleSessionName', /expected 2 to 64 characters/],
     [{ roleSessionName: 'with/slash' }, {}, 'InvalidRoleSessionName', /"with\/slash"/],
     [{ webIdentityTokenName: 'eyJhbGciOi.x.y' }, {}, 'InvalidValue', /name of an environment variable/],

@@ -286,9 +286,21 @@ function resolveEndpoint(
   return endpoint === undefined ? undefined : { endpoint, custom: false };
 }
 
+/**
+ * Without a region, a role ARN of another partition (arn:aws-cn:…, arn:aws-us-gov:…) selects that
+ * partition's home region, as the default region could only lead to a partition mismatch.
+ */
+function defaultRegion(flags: FlagValues, env: Environment): string {
+  const role = rawValue('roleName', flags, env)?.text.trim();
+  const partition = role?.startsWith('arn:') ? parseRoleArn(role)?.partition : undefined;
+  if (partition === undefined || partition === 'aws') return DEFAULT_REGION;
+  const home = partitionForRegion(`${partition}-global`);
+  return home.id === partition ? home.implicitGlobalRegion : DEFAULT_REGION;
+}
+
 function resolveRegion(collector: ProblemCollector, flags: FlagValues, env: Environment): string {
   const given = rawValue('region', flags, env);
-  if (given === undefined) return DEFAULT_REGION;
+  if (given === undefined) return defaultRegion(flags, env);
   const region = given.text.trim();
   if (isValidRegion(region)) return region;
   collector.problems.push(

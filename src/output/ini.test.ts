@@ -589,6 +589,7 @@ describe('findIniSyntaxError', () => {
     ['[a]\nkey = first\n  continued\n', undefined],
     ['[a]\nkey = first\n\n  still the value after a blank line\n', undefined],
     ['  [indented header]\nk=v\n', undefined],
+    ['[default] # a comment after the header\nk=v\n', undefined],
     ['key = value\n[default]\n', { line: 1, reason: 'a setting before the first [section] header' }],
     [
       '[default]\njust words\n',

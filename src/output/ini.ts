@@ -460,7 +460,8 @@ export function findIniSyntaxError(text: string): IniSyntaxError | undefined {
     if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith(';')) continue;
     const indent = line.length - line.trimStart().length;
     if (previousWasOption && indent > optionIndent) continue;
-    if (/^\[.+\]$/.test(trimmed)) {
+    // configparser takes any line that starts with `[` and has a `]` later for a header.
+    if (/^\[.+\]/.test(trimmed)) {
       inSection = true;
       previousWasOption = false;
       continue;

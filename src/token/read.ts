@@ -1,7 +1,7 @@
 /** Reads the ID token from the job's environment or from a file. */
-import { readFile } from 'node:fs/promises';
 import type { Environment, TokenSource } from '../config/resolve.js';
-import { TokenError } from '../errors.js';
+import { isHelperError, TokenError } from '../errors.js';
+import { readTextFileIfExists } from '../platform/files.js';
 
 export function describeTokenSource(source: TokenSource): string {
   return source.kind === 'env' ? source.name : `token file ${source.path}`;
@@ -9,16 +9,25 @@ export function describeTokenSource(source: TokenSource): string {
 
 export async function readToken(source: TokenSource, env: Environment): Promise<string> {
   if (source.kind === 'file') {
-    let text: string;
+    const hint =
+      'check --web-identity-token-file / GITLAB_AWS_IDENTITY_TOKEN_FILE, or use the id_tokens: variable directly';
+    let text: string | undefined;
     try {
-      text = await readFile(source.path, 'utf8');
+      // A regular file only: a FIFO or a device would block or never end.
+      text = await readTextFileIfExists(source.path);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'error';
       throw new TokenError({
         code: 'TokenFileUnreadable',
-        message: `cannot read the token file ${source.path} (${code})`,
-        hint: 'check --web-identity-token-file / GITLAB_AWS_IDENTITY_TOKEN_FILE, or use the id_tokens: variable directly',
+        message: `cannot read the token file: ${isHelperError(error) ? error.message : String(error)}`,
+        hint,
         cause: error,
+      });
+    }
+    if (text === undefined) {
+      throw new TokenError({
+        code: 'TokenFileUnreadable',
+        message: `cannot read the token file ${source.path} (ENOENT: it does not exist)`,
+        hint,
       });
     }
     const token = text.trim();

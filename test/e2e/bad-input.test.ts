@@ -195,7 +195,7 @@ const CASES: Case[] = [
     name: 'token file missing',
     args: ['--web-identity-token-file', '/nonexistent/token'],
     ...fail,
-    message: /cannot read the token file \/nonexistent\/token \(ENOENT\)/,
+    message: /cannot read the token file \/nonexistent\/token \(ENOENT/,
   },
   {
     name: 'token file empty',
