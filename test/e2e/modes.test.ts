@@ -288,6 +288,28 @@ describe('env', () => {
   });
 });
 
+describe('flags', () => {
+  it('are accepted before and after the command, as with the Go tool', async () => {
+    const job = await createJob(bed, await bed.mint(), { GITLAB_AWS_ACCOUNT_ID: undefined });
+    try {
+      bed.sts.reset();
+      expect((await runCli(['-A', '123456789012', '-d', '900', 'process'], job.env)).code).toBe(0);
+      expect((await runCli(['process', '-A', '123456789012', '-d', '1000'], job.env)).code).toBe(0);
+      // A flag after the command wins over the same flag before it.
+      expect((await runCli(['-d', '900', 'process', '-A', '123456789012', '-d', '1100'], job.env)).code).toBe(
+        0,
+      );
+      expect(bed.sts.requests.map((request) => request.params.DurationSeconds)).toEqual([
+        '900',
+        '1000',
+        '1100',
+      ]);
+    } finally {
+      await job.cleanup();
+    }
+  });
+});
+
 describe('help and version', () => {
   it.each(['process', 'aws-profile', 'env'])('%s --help shows a worked example', async (command) => {
     const result = await runCli([command, '--help'], { PATH: process.env.PATH });
