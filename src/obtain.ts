@@ -2,6 +2,8 @@
  * The core of every command: read the token, check it, and turn it into credentials (from the
  * cache when a fresh set is there, else through one STS exchange).
  */
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { Environment, Settings } from './config/resolve.js';
 import type { AssumedRole, AwsCredentials } from './credentials.js';
 import type { TokenSummary } from './errors.js';
@@ -46,8 +48,9 @@ export interface ObtainDependencies {
   readonly secret?: (value: string) => void;
   readonly cache?: CredentialCache | undefined;
   readonly exchange?: typeof exchangeWebIdentityToken;
-  readonly httpAgent?: unknown;
-  readonly httpsAgent?: unknown;
+  /** Agents for the STS call instead of the ones the environment configures (proxy, CA bundle). */
+  readonly httpAgent?: HttpAgent | undefined;
+  readonly httpsAgent?: HttpsAgent | undefined;
 }
 
 /** A bearer token to a non-loopback host without TLS: allowed (emulators), but never silently. */

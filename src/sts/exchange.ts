@@ -2,6 +2,8 @@
  * The only place that talks to STS: AssumeRoleWithWebIdentity through the AWS SDK for JavaScript,
  * unsigned (the call needs no AWS credentials), with our own retry policy bounded by the token's life.
  */
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { AssumedRole } from '../credentials.js';
 import { type HelperError, helperError, StsError, type TokenSummary } from '../errors.js';
 import { type ExchangeContext, toExchangeError } from './errors.js';
@@ -29,8 +31,8 @@ export interface ExchangeOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
   /** HTTP(S) agents, e.g. for a proxy or a custom CA. */
-  readonly httpAgent?: unknown;
-  readonly httpsAgent?: unknown;
+  readonly httpAgent?: HttpAgent | undefined;
+  readonly httpsAgent?: HttpsAgent | undefined;
   /** Named in network errors: the proxy (password masked), its variable, the CA bundle. */
   readonly proxy?: string | undefined;
   readonly proxyVariable?: string | undefined;
@@ -93,8 +95,8 @@ export async function exchangeWebIdentityToken(
       connectionTimeout: options.timeoutMs,
       requestTimeout: options.timeoutMs,
       throwOnRequestTimeout: true,
-      ...(options.httpAgent === undefined ? {} : { httpAgent: options.httpAgent as never }),
-      ...(options.httpsAgent === undefined ? {} : { httpsAgent: options.httpsAgent as never }),
+      ...(options.httpAgent === undefined ? {} : { httpAgent: options.httpAgent }),
+      ...(options.httpsAgent === undefined ? {} : { httpsAgent: options.httpsAgent }),
     },
   });
 
