@@ -608,7 +608,9 @@ describe('GetCallerIdentity', () => {
 
   it('rejects a signature made with the wrong secret', async () => {
     const credentials = await issueCredentials();
-    const wrong = { ...credentials, secretAccessKey: `${credentials.secretAccessKey.slice(0, -1)}A` };
+    // Really change the last character: a secret that already ended in 'A' stayed valid.
+    const last = credentials.secretAccessKey.at(-1) === 'A' ? 'B' : 'A';
+    const wrong = { ...credentials, secretAccessKey: `${credentials.secretAccessKey.slice(0, -1)}${last}` };
     const failure = await sdkFailure(sdk({ credentials: wrong }).send(new GetCallerIdentityCommand({})));
     expect(failure).toMatchObject({
       name: 'SignatureDoesNotMatch',
