@@ -117,15 +117,16 @@ export async function obtainCredentials(settings: Settings, deps: ObtainDependen
     });
   };
 
-  if (deps.cache !== undefined && settings.cache.enabled) {
-    const cached = await deps.cache.getOrCreate(token, request, produce, { reuse: settings.cache.reuse });
-    return { ...cached, token: summary };
-  }
-  const assumed = await produce();
+  const obtained =
+    deps.cache !== undefined && settings.cache.enabled
+      ? await deps.cache.getOrCreate(token, request, produce, { reuse: settings.cache.reuse })
+      : { ...(await produce()), fromCache: false };
+  deps.secret?.(obtained.credentials.secretAccessKey);
+  deps.secret?.(obtained.credentials.sessionToken);
   return {
-    credentials: assumed.credentials,
-    assumedRoleArn: assumed.assumedRoleArn,
+    credentials: obtained.credentials,
+    assumedRoleArn: obtained.assumedRoleArn,
     token: summary,
-    fromCache: false,
+    fromCache: obtained.fromCache,
   };
 }

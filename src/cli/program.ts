@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { type CommandName, OPTIONS, type OptionKey, type OptionSpec } from '../config/options.js';
+import { parseBoolean } from '../config/parse.js';
 import type { Environment, FlagValues } from '../config/resolve.js';
 import { Redactor } from '../platform/redact.js';
 import { PROGRAM_NAME, VERSION } from '../version.js';
@@ -96,9 +97,14 @@ function collectFlags(values: Record<string, unknown>, specs: readonly OptionSpe
   return flags;
 }
 
+/** --debug before settings are resolved: an invalid GITLAB_AWS_DEBUG is reported by resolveSettings. */
 function rawDebug(flags: FlagValues, env: Environment): boolean {
   if (typeof flags.debug === 'boolean') return flags.debug;
-  return ['1', 'true', 'yes', 'on'].includes((env.GITLAB_AWS_DEBUG ?? '').trim().toLowerCase());
+  try {
+    return parseBoolean(env.GITLAB_AWS_DEBUG ?? '', 'GITLAB_AWS_DEBUG');
+  } catch {
+    return false;
+  }
 }
 
 // The three commands are imported statically: they are small, `process` runs before every AWS

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_SUB, startTestBed, type TestBed } from '../support/bed.js';
+import { startTestBed, type TestBed } from '../support/bed.js';
 import type { StsFault } from '../support/sts.js';
 import { assertBuilt, createJob, type Job, runCli } from './harness.js';
 
@@ -16,12 +16,7 @@ let bed: TestBed;
 beforeAll(async () => {
   assertBuilt();
   bed = await startTestBed({ sts: { idpTimeoutMs: 500 } });
-  bed.sts.addRole({
-    accountId: bed.accountId,
-    roleName: 'one-hour-max',
-    maxSessionDuration: 3600,
-    trustPolicy: bed.sts.trustPolicyFor({ providerArn: bed.providerArn, sub: DEMO_SUB, aud: bed.issuer.iss }),
-  });
+  bed.addDemoRole('one-hour-max', 3600);
 });
 afterAll(async () => {
   await bed?.stop();

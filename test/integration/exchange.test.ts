@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { HelperError } from '../../src/errors.js';
 import { exchangeWebIdentityToken, type WebIdentityExchange } from '../../src/sts/exchange.js';
 import { decodeTokenClaims, summarizeClaims } from '../../src/token/claims.js';
-import { DEMO_SUB, startTestBed, type TestBed } from '../support/bed.js';
+import { startTestBed, type TestBed } from '../support/bed.js';
 
 let bed: TestBed;
 
@@ -170,16 +170,7 @@ describe('exchangeWebIdentityToken', () => {
   });
 
   it('explains a duration above the role maximum', async () => {
-    const role = bed.sts.addRole({
-      accountId: bed.accountId,
-      roleName: 'short-sessions',
-      maxSessionDuration: 3600,
-      trustPolicy: bed.sts.trustPolicyFor({
-        providerArn: bed.providerArn,
-        sub: DEMO_SUB,
-        aud: bed.issuer.iss,
-      }),
-    });
+    const role = bed.addDemoRole('short-sessions', 3600);
     const error = await failure(
       exchangeWebIdentityToken(
         await request(undefined, { roleArn: role.arn, durationSeconds: 7200 }),

@@ -4,7 +4,7 @@
  * not import vitest.
  */
 import { type GitLabClaims, type Issuer, type MintOptions, startIssuer } from './issuer.js';
-import { type StartStsOptions, type StsEmulator, startSts } from './sts.js';
+import { type RoleRef, type StartStsOptions, type StsEmulator, startSts } from './sts.js';
 
 export const DEMO_ACCOUNT_ID = '123456789012';
 export const DEMO_ROLE_NAME = 'gitlab-demo-group-demo-project';
@@ -16,6 +16,8 @@ export interface TestBed {
   accountId: string;
   roleArn: string;
   providerArn: string;
+  /** Another role in the demo account that trusts the demo project on `main`, like the demo role. */
+  addDemoRole(roleName: string, maxSessionDuration?: number): RoleRef;
   /** `issuer.mint`: a token the role trusts unless the claims say otherwise. */
   mint(claims?: Partial<GitLabClaims> & Record<string, unknown>, options?: MintOptions): Promise<string>;
   stop(): Promise<void>;
@@ -43,18 +45,21 @@ export async function startTestBed(options: StartTestBedOptions = {}): Promise<T
     clientIds: [issuer.iss],
     fetchBaseUrl: issuer.baseUrl,
   });
-  const { arn: roleArn } = sts.addRole({
-    accountId: DEMO_ACCOUNT_ID,
-    roleName: DEMO_ROLE_NAME,
-    maxSessionDuration: 43200,
-    trustPolicy: sts.trustPolicyFor({
-      providerArn,
-      providerHost: issuer.host,
-      sub: DEMO_SUB,
-      aud: issuer.iss,
-    }),
-  });
+  const addDemoRole = (roleName: string, maxSessionDuration = 3600): RoleRef =>
+    sts.addRole({
+      accountId: DEMO_ACCOUNT_ID,
+      roleName,
+      maxSessionDuration,
+      trustPolicy: sts.trustPolicyFor({
+        providerArn,
+        providerHost: issuer.host,
+        sub: DEMO_SUB,
+        aud: issuer.iss,
+      }),
+    });
+  const { arn: roleArn } = addDemoRole(DEMO_ROLE_NAME, 43200);
   return {
+    addDemoRole,
     issuer,
     sts,
     accountId: DEMO_ACCOUNT_ID,

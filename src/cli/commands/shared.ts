@@ -31,8 +31,6 @@ export async function obtainForRun(run: CommandRun): Promise<Obtained> {
     secret: (value) => run.redactor.add(value),
     warn: (line) => run.io.stderr(`${run.redactor.redact(`gitlab-aws-credential-helper: ${line}`)}\n`),
   });
-  run.redactor.add(result.credentials.secretAccessKey);
-  run.redactor.add(result.credentials.sessionToken);
   log(
     `credentials ${result.fromCache ? 'from cache' : 'from STS'}` +
       `${result.assumedRoleArn === undefined ? '' : ` for ${result.assumedRoleArn}`}, ` +

@@ -9,7 +9,7 @@
 import { chmod, mkdir, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_SUB, startTestBed, type TestBed } from '../../support/bed.js';
+import { startTestBed, type TestBed } from '../../support/bed.js';
 import type { StsFault } from '../../support/sts.js';
 import { assertBuilt, CLI, createJob, type Job, NODE, type RunResult, run } from '../harness.js';
 import { inBatches, jwtSecretParts, type Leak, SecretScanner } from './support.js';
@@ -503,12 +503,7 @@ async function runCase(testCase: Case, debug: boolean): Promise<Outcome> {
 beforeAll(async () => {
   assertBuilt();
   bed = await startTestBed({ sts: { idpTimeoutMs: 500 } });
-  bed.sts.addRole({
-    accountId: bed.accountId,
-    roleName: 'one-hour-max',
-    maxSessionDuration: 3600,
-    trustPolicy: bed.sts.trustPolicyFor({ providerArn: bed.providerArn, sub: DEMO_SUB, aud: bed.issuer.iss }),
-  });
+  bed.addDemoRole('one-hour-max', 3600);
   token = await minted();
   const runs = CASES.flatMap((testCase) => [
     { testCase, debug: false },
