@@ -12,22 +12,7 @@ import { runAwsProfile } from './commands/aws-profile.js';
 import { runEnv } from './commands/env.js';
 import { runProcess } from './commands/process.js';
 import { EXIT_USAGE, reportError } from './report.js';
-
-export interface CliIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-}
-
-export interface CommandRun {
-  readonly command: CommandName;
-  readonly flags: FlagValues;
-  /** For `env -- CMD ARGS`: the command and its arguments. */
-  readonly argv: readonly string[];
-  readonly env: Environment;
-  readonly io: CliIo;
-  readonly redactor: Redactor;
-  readonly debug: boolean;
-}
+import type { CliIo, CommandRun } from './run.js';
 
 const EXAMPLES: Record<CommandName, string> = {
   process: `

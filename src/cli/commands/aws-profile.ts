@@ -4,7 +4,7 @@ import { findIniSyntaxError, setIniSection } from '../../output/ini.js';
 import { updateFileSecurely } from '../../platform/files.js';
 import { sharedCredentialsFilePath } from '../../platform/paths.js';
 import { PROGRAM_NAME } from '../../version.js';
-import type { CommandRun } from '../program.js';
+import type { CommandRun } from '../run.js';
 import { obtainForRun } from './shared.js';
 
 export async function runAwsProfile(run: CommandRun): Promise<number> {

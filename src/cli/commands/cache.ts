@@ -1,7 +1,7 @@
 import { clearCache } from '../../cache/store.js';
 import type { Environment } from '../../config/resolve.js';
 import { PROGRAM_NAME } from '../../version.js';
-import type { CliIo } from '../program.js';
+import type { CliIo } from '../run.js';
 
 export async function runCacheClear(env: Environment, io: CliIo, debug: boolean): Promise<number> {
   const log = debug ? (line: string) => io.stderr(`[debug] ${line}\n`) : undefined;

@@ -3,7 +3,7 @@ import { ConfigError } from '../../errors.js';
 import { credentialVariables, formatEnvLines } from '../../output/formats.js';
 import { writeSecretFile } from '../../platform/files.js';
 import { runCommand } from '../../platform/spawn.js';
-import type { CommandRun } from '../program.js';
+import type { CommandRun } from '../run.js';
 import { obtainForRun } from './shared.js';
 
 /**

@@ -1,5 +1,5 @@
 import { formatCredentialProcessJson } from '../../output/formats.js';
-import type { CommandRun } from '../program.js';
+import type { CommandRun } from '../run.js';
 import { obtainForRun } from './shared.js';
 
 export async function runProcess(run: CommandRun): Promise<number> {

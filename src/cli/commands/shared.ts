@@ -3,7 +3,7 @@ import { createFileCache } from '../../cache/store.js';
 import { resolveSettings, type Settings } from '../../config/resolve.js';
 import { type ObtainResult, obtainCredentials } from '../../obtain.js';
 import { describeTokenSource } from '../../token/read.js';
-import type { CommandRun } from '../program.js';
+import type { CommandRun } from '../run.js';
 
 export interface Obtained extends ObtainResult {
   readonly settings: Settings;
