@@ -7,7 +7,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestBed, type TestBed } from '../support/bed.js';
-import { assertBuilt, CLI, createJob, findAwsClis, NODE, run, runCli } from './harness.js';
+import { assertBuilt, createJob, credentialProcessLine, findAwsClis, run, runCli } from './harness.js';
 
 let bed: TestBed;
 
@@ -30,7 +30,7 @@ describe('credential cache', () => {
     if (cli === undefined) throw new Error('no AWS CLI on this machine');
     const job = await createJob(bed, await bed.mint());
     try {
-      await run(cli.path, ['configure', 'set', 'credential_process', `${NODE} ${CLI} process`], job.env);
+      await run(cli.path, ['configure', 'set', 'credential_process', credentialProcessLine()], job.env);
       const arns = new Set<string>();
       for (let call = 0; call < 20; call++) {
         const result = await run(

@@ -1,6 +1,7 @@
 /**
- * Runs the built CLI and real AWS clients as child processes in a fresh HOME, against the local
- * test bed. Nothing here mocks the CLI: it is the bundled `dist/cli.js` a user would run.
+ * Runs the helper and real AWS clients as child processes in a fresh HOME, against the local test
+ * bed. Nothing here mocks the helper: it is the form a user would install, named in one place
+ * (`HELPER`), so that the same tests prove the npm package and the standalone binary.
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,10 +11,34 @@ import { join, resolve } from 'node:path';
 import type { TestBed } from '../support/bed.js';
 
 export const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
+/** Node.js for the tests' own fixtures (an SDK caller, a signal probe); never for the helper itself. */
 export const NODE = process.execPath;
 
+/**
+ * The helper's command: `GACH_HELPER=path/to/binary` selects a standalone binary, and without it
+ * the npm form runs, `node dist/cli.js`. Every end-to-end test starts the helper through this.
+ */
+export const HELPER: readonly [string, ...string[]] =
+  process.env.GACH_HELPER !== undefined && process.env.GACH_HELPER !== ''
+    ? [resolve(process.env.GACH_HELPER)]
+    : [NODE, CLI];
+export const HELPER_FORM: 'binary' | 'npm' = HELPER.length === 1 ? 'binary' : 'npm';
+
+/** The helper's command and arguments, split for spawn(). */
+export function helperCommand(args: readonly string[]): [string, string[]] {
+  const [command, ...prefix] = HELPER;
+  return [command, [...prefix, ...args]];
+}
+
+/** The helper's command line for a `credential_process` setting (absolute paths, no shell). */
+export function credentialProcessLine(args: readonly string[] = ['process']): string {
+  return [...HELPER, ...args].map((word) => (/\s/.test(word) ? `"${word}"` : word)).join(' ');
+}
+
 export function assertBuilt(): void {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`);
+  const built = HELPER[HELPER.length - 1] as string;
+  const how = HELPER_FORM === 'npm' ? '`npm run build` (npm test does it first)' : '`npm run build:binaries`';
+  if (!existsSync(built)) throw new Error(`${built} is missing: run ${how}`);
 }
 
 export interface RunResult {
@@ -59,8 +84,13 @@ export function run(
   });
 }
 
-export function runCli(args: readonly string[], env: Record<string, string | undefined>): Promise<RunResult> {
-  return run(NODE, [CLI, ...args], env);
+/** Runs the helper (see HELPER) to completion. */
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  options: { input?: string; timeoutMs?: number; cwd?: string } = {},
+): Promise<RunResult> {
+  return run(...helperCommand(args), env, options);
 }
 
 /** The environment of a GitLab job on the test bed: a fresh HOME, the job's variables, a token. */

@@ -9,9 +9,9 @@ import { DEMO_ROLE_NAME, startTestBed, type TestBed } from '../support/bed.js';
 import {
   type AwsCli,
   assertBuilt,
-  CLI,
   callerIdentity,
   createJob,
+  credentialProcessLine,
   findAwsClis,
   NODE,
   PIPELINE_ID,
@@ -79,7 +79,7 @@ describe('process (credential_process)', () => {
       try {
         const configure = await run(
           cli.path,
-          ['configure', 'set', 'credential_process', `${NODE} ${CLI} process`],
+          ['configure', 'set', 'credential_process', credentialProcessLine()],
           job.env,
         );
         expect(configure.code, configure.stderr).toBe(0);
@@ -96,7 +96,7 @@ describe('process (credential_process)', () => {
     const job = await createJob(bed, await bed.mint());
     try {
       await mkdir(resolve(job.home, '.aws'), { recursive: true });
-      await writeFile(job.configFile, `[default]\ncredential_process = ${NODE} ${CLI} process\n`);
+      await writeFile(job.configFile, `[default]\ncredential_process = ${credentialProcessLine()}\n`);
       const result = await run(NODE, [SDK_CALLER], job.env);
       expect(result.code, result.stderr).toBe(0);
       expect(arnOf(result.stdout)).toBe(ASSUMED_ARN);
@@ -195,14 +195,14 @@ describe('env', () => {
     const job = await createJob(bed, await bed.mint());
     try {
       for (const cli of clis) {
-        const script = `eval "$("${NODE}" "${CLI}" env --export)" && "${cli.path}" ${callerIdentity(cli, bed).join(' ')}`;
+        const script = `eval "$(${credentialProcessLine(['env', '--export'])})" && "${cli.path}" ${callerIdentity(cli, bed).join(' ')}`;
         const identity = await run('bash', ['-c', script], job.env);
         expect(identity.code, `${cli.label}: ${identity.stderr}`).toBe(0);
         expect(arnOf(identity.stdout)).toBe(ASSUMED_ARN);
       }
       const sdk = await run(
         'bash',
-        ['-c', `eval "$("${NODE}" "${CLI}" env --export)" && "${NODE}" "${SDK_CALLER}"`],
+        ['-c', `eval "$(${credentialProcessLine(['env', '--export'])})" && "${NODE}" "${SDK_CALLER}"`],
         job.env,
       );
       expect(sdk.code, sdk.stderr).toBe(0);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBed, type TestBed } from '../../support/bed.js';
 import type { StsFault } from '../../support/sts.js';
-import { assertBuilt, CLI, createJob, type Job, NODE, type RunResult, run } from '../harness.js';
+import { assertBuilt, createJob, type Job, type RunResult, runCli } from '../harness.js';
 import { inBatches, jwtSecretParts, type Leak, SecretScanner } from './support.js';
 
 const PROXY_PASSWORD = 'S3cretProxyPass';
@@ -476,7 +476,7 @@ async function runCase(testCase: Case, debug: boolean): Promise<Outcome> {
   const caseToken = testCase.token === undefined ? token : await testCase.token();
   const job = await createJob(bed, caseToken, { HTTPS_PROXY });
   const cli = (args: readonly string[], env: Record<string, string | undefined> = {}) =>
-    run(NODE, [CLI, ...args], { ...job.env, ...env }, { cwd: job.home });
+    runCli(args, { ...job.env, ...env }, { cwd: job.home });
   const ctx: Context = { job, token: caseToken, cli };
   try {
     await testCase.prepare?.(ctx);
@@ -485,7 +485,7 @@ async function runCase(testCase: Case, debug: boolean): Promise<Outcome> {
     if (testCase.fault !== undefined)
       bed.sts.injectFault(testCase.fault, { times: Number.POSITIVE_INFINITY });
     try {
-      const result = await run(NODE, [CLI, ...args], env, { cwd: job.home });
+      const result = await runCli(args, env, { cwd: job.home });
       return {
         name: testCase.name,
         debug,
@@ -604,7 +604,7 @@ async function leaksOf(argvs: ReadonlyArray<readonly string[]>): Promise<{ leaks
     const leaks: Leak[] = [];
     const codes: number[] = [];
     for (const args of argvs) {
-      const result = await run(NODE, [CLI, ...args], job.env, { cwd: job.home });
+      const result = await runCli(args, job.env, { cwd: job.home });
       codes.push(result.code ?? -1);
       leaks.push(...local.scan(args[0] ?? '', `${result.stdout}${result.stderr}`));
     }

@@ -4,7 +4,7 @@
  * text, whole or in part.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { CLI, NODE } from '../harness.js';
+import { helperCommand } from '../harness.js';
 
 export interface LiveCli {
   readonly child: ChildProcessWithoutNullStreams;
@@ -23,13 +23,13 @@ export function definedEnv(env: Record<string, string | undefined>): Record<stri
   return out;
 }
 
-/** Starts `node dist/cli.js ARGS` with pipes on all three streams; stdin stays open. */
+/** Starts the helper (harness HELPER) with ARGS, with pipes on all three streams; stdin stays open. */
 export function startCli(
   args: readonly string[],
   env: Record<string, string | undefined>,
   options: { detached?: boolean } = {},
 ): LiveCli {
-  const child = spawn(NODE, [CLI, ...args], {
+  const child = spawn(...helperCommand(args), {
     env: definedEnv(env),
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: options.detached ?? false,
