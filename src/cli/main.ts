@@ -1,30 +1,31 @@
-#!/usr/bin/env node
 /**
- * The executable. `process` runs before every AWS call, so this file does one thing before loading
- * the rest: it lets Node.js keep V8's compiled code of the bundle between runs.
+ * The entry of every form: the npm package's bin (built to CommonJS, behind a stub that turns on
+ * V8's compile cache) and the standalone binaries (compiled to bytecode by Bun, which needs a
+ * CommonJS entry without top-level await).
  */
-import module from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { runCli } from './program.js';
 
-// module.enableCompileCache exists from Node.js 22.1 (the types are those of Node.js 20). The cache
-// goes into our own package (dist/cli.js → <package>/node_modules/.cache/…), writable only by those
-// who could change this code anyway; Node's default, a directory in the shared temp directory, can
-// be created first by another user, and compiled code read from there would run as ours. Where the
-// package is read-only the call fails quietly and nothing is cached. NODE_COMPILE_CACHE and
-// NODE_DISABLE_COMPILE_CACHE keep the meaning Node.js gives them.
-const { enableCompileCache } = module as { enableCompileCache?: (directory: string) => unknown };
-enableCompileCache?.(
-  fileURLToPath(new URL('../node_modules/.cache/gitlab-aws-credential-helper/', import.meta.url)),
-);
+// A snapshot: what the process itself sets later must not reach `env --`.
+const env = { ...process.env };
+// The SDK warns on stderr about its own future Node.js support; that is not our users' concern
+// and would pollute every credential_process call.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// A reader that goes away (`| head`, a consumer that gave up) is no reason for a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
 
-const { runCli } = await import('./program.js');
-// A snapshot: what the process itself sets later (the SDK's own switches) must not reach `env --`.
-const code = await runCli(
-  process.argv.slice(2),
-  { ...process.env },
-  {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
+runCli(process.argv.slice(2), env, {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`gitlab-aws-credential-helper: unexpected error: ${String(error)}\n`);
+    process.exitCode = 1;
   },
 );
-process.exitCode = code;

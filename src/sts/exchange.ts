@@ -43,10 +43,7 @@ const USER_AGENT = 'gitlab-aws-credential-helper';
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function loadSdk(): Promise<typeof import('@aws-sdk/client-sts')> {
-  // The SDK warns on stderr about its own future Node.js support; that is not our users' concern
-  // and would pollute every credential_process call.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+function loadSdk(): Promise<typeof import('@aws-sdk/client-sts')> {
   return import('@aws-sdk/client-sts');
 }
 

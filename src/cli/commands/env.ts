@@ -2,7 +2,6 @@ import type { Environment } from '../../config/resolve.js';
 import { ConfigError } from '../../errors.js';
 import { credentialVariables, formatEnvLines } from '../../output/formats.js';
 import { writeSecretFile } from '../../platform/files.js';
-import { runCommand } from '../../platform/spawn.js';
 import type { CommandRun } from '../run.js';
 import { obtainForRun } from './shared.js';
 
@@ -40,6 +39,8 @@ export async function runEnv(run: CommandRun): Promise<number> {
   const { credentials, settings } = await obtainForRun(run);
   if (command !== undefined) {
     const tokenVariable = settings.tokenSource.kind === 'env' ? settings.tokenSource.name : undefined;
+    // Loaded here: child_process and tty are no part of the other modes' start-up.
+    const { runCommand } = await import('../../platform/spawn.js');
     return runCommand(
       command,
       args,
