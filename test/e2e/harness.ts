@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestBed } from '../support/bed.js';
 
-export const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
+export const CLI = resolve(import.meta.dirname, '../../dist/cli.cjs');
 /** Node.js for the tests' own fixtures (an SDK caller, a signal probe); never for the helper itself. */
 export const NODE = process.execPath;
 
 /**
  * The helper's command: `GACH_HELPER=path/to/binary` selects a standalone binary, and without it
- * the npm form runs, `node dist/cli.js`. Every end-to-end test starts the helper through this.
+ * the npm form runs, `node dist/cli.cjs`. Every end-to-end test starts the helper through this.
  */
 export const HELPER: readonly [string, ...string[]] =
   process.env.GACH_HELPER !== undefined && process.env.GACH_HELPER !== ''
@@ -80,6 +80,8 @@ export function run(
       clearTimeout(timer);
       resolvePromise({ code, signal, stdout, stderr });
     });
+    // A child that exits before reading its stdin (a failing start) must not fail the test with EPIPE.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }

@@ -1,14 +1,15 @@
 /**
- * The supported Node.js majors (20 and 24) both run the built CLI: the machine's own Node runs the
- * whole suite; every binary named in GACH_EXTRA_NODES (colon-separated; .ci/run installs Node 24
- * from the npm registry) runs each mode here, and must print nothing unexpected on stderr.
+ * The supported Node.js majors (22 and 24) both run the npm form: the Node that runs the suite
+ * (.ci/run puts Node 22 from the npm registry first on PATH) and every binary named in
+ * GACH_EXTRA_NODES (colon-separated; .ci/run installs Node 24) run each mode here, and must print
+ * nothing unexpected on stderr.
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, CLI, createJob, run } from '../e2e/harness.js';
 import { startTestBed, type TestBed } from '../support/bed.js';
-import { assertBuilt, CLI, createJob, run } from './harness.js';
 
-const SUPPORTED_MAJORS = [20, 24];
+const SUPPORTED_MAJORS = [22, 24];
 const extraNodes = (process.env.GACH_EXTRA_NODES ?? '').split(':').filter((path) => path !== '');
 const majorOf = (node: string) =>
   Number(/^v(\d+)/.exec(execFileSync(node, ['--version'], { encoding: 'utf8' }))?.[1]);

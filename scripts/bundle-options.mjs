@@ -1,0 +1,20 @@
+// What the npm form's build (scripts/build.mjs) and the standalone binaries' build
+// (scripts/build-binaries.mjs) share: both bundle the one CLI entry the same way.
+
+export const CLI_BUNDLE = {
+  entryPoints: ['src/cli/main.ts'],
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node22',
+  packages: 'bundle',
+  // Less source for V8 to scan (mostly the SDK's comments). Identifiers keep their names, so stack
+  // traces (--debug) still name the functions.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'linked',
+  logLevel: 'warning',
+};
+
+/** Packages only an STS exchange or a file lock needs: never loaded when the cache answers. */
+export const LAZY_PACKAGES = ['@aws-sdk/client-sts', 'hpagent', 'proper-lockfile'];
