@@ -87,7 +87,10 @@ for (const name of wanted) {
   const stage = join(WORK, name);
   await mkdir(stage, { recursive: true });
   const executable = join(stage, PROGRAM);
-  // --bytecode needs a CommonJS entry without top-level await, which main.ts is.
+  // --bytecode needs a CommonJS entry without top-level await, which main.ts is. By default a Bun
+  // executable reads .env and bunfig.toml from the working directory (a job's checkout, which
+  // anyone who can push to the project controls): a .env could point STS at another host, a
+  // bunfig.toml preload could run code. The helper reads only its flags and the job's variables.
   execFileSync(
     bun,
     [
@@ -95,6 +98,10 @@ for (const name of wanted) {
       '--compile',
       '--bytecode',
       '--format=cjs',
+      '--no-compile-autoload-dotenv',
+      '--no-compile-autoload-bunfig',
+      '--no-compile-autoload-tsconfig',
+      '--no-compile-autoload-package-json',
       `--target=${target.bun}`,
       bundle,
       '--outfile',
