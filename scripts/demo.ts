@@ -5,7 +5,15 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { assertBuilt, CLI, createJob, findAwsClis, NODE, run, runCli } from '../test/e2e/harness.js';
+import {
+  assertBuilt,
+  createJob,
+  credentialProcessLine,
+  findAwsClis,
+  NODE,
+  run,
+  runCli,
+} from '../test/e2e/harness.js';
 import { startTestBed } from '../test/support/bed.js';
 
 const SDK_CALLER = resolve(import.meta.dirname, '../test/e2e/fixtures/sdk-caller-identity.mjs');
@@ -43,7 +51,7 @@ try {
   );
 
   await mkdir(resolve(job.home, '.aws'), { recursive: true });
-  await writeFile(job.configFile, `[default]\ncredential_process = ${NODE} ${CLI} process\n`);
+  await writeFile(job.configFile, `[default]\ncredential_process = ${credentialProcessLine()}\n`);
   show('AWS SDK for JavaScript via credential_process', await run(NODE, [SDK_CALLER], job.env));
   if (aws !== undefined) {
     show(
@@ -64,10 +72,14 @@ try {
 
   show(
     'eval "$(gitlab-aws-credential-helper env --export)" then the SDK',
-    await run('bash', ['-c', `eval "$("${NODE}" "${CLI}" env --export)" && "${NODE}" "${SDK_CALLER}"`], {
-      ...job.env,
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    }),
+    await run(
+      'bash',
+      ['-c', `eval "$(${credentialProcessLine(['env', '--export'])})" && "${NODE}" "${SDK_CALLER}"`],
+      {
+        ...job.env,
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      },
+    ),
   );
   show(
     'gitlab-aws-credential-helper env -- <SDK program>',
