@@ -109,13 +109,9 @@ function expectSuccess(label: string, { result }: Timed, quiet: boolean): void {
 }
 
 /** Runs `a` and `b` alternately `count` times each (A B, B A, …); returns both lists of timings. */
-async function interleaved(
-  count: number,
-  a: () => Promise<number>,
-  b: () => Promise<number>,
-): Promise<[number[], number[]]> {
-  const first: number[] = [];
-  const second: number[] = [];
+async function interleaved<T>(count: number, a: () => Promise<T>, b: () => Promise<T>): Promise<[T[], T[]]> {
+  const first: T[] = [];
+  const second: T[] = [];
   for (let index = 0; index < count; index++) {
     if (index % 2 === 0) {
       first.push(await a());
@@ -164,12 +160,16 @@ async function nodeVersion(path: string): Promise<string> {
   return result.stdout.trim();
 }
 
-/** Peak RSS of one child in KiB, measured from outside (GNU time) or by a preloaded exit hook. */
+/**
+ * Peak RSS of one child in KiB, measured from outside (GNU time) or by a preloaded exit hook, and
+ * its CPU time (user + system, ms) where GNU time gives it: unlike wall time, CPU time hardly
+ * changes when other work shares the machine.
+ */
 type MemoryProbe = (
   command: string,
   args: readonly string[],
   env: Record<string, string | undefined>,
-) => Promise<number>;
+) => Promise<{ kb: number; cpuMs: number | undefined }>;
 
 async function createMemoryProbe(workDir: string): Promise<{ probe: MemoryProbe; method: string }> {
   const outFile = join(workDir, 'max-rss.txt');
@@ -177,11 +177,12 @@ async function createMemoryProbe(workDir: string): Promise<{ probe: MemoryProbe;
     return {
       method: `GNU time (\`${GNU_TIME} -f %M\`: the kernel's ru_maxrss of the child)`,
       probe: async (node, args, env) => {
-        const result = await run(GNU_TIME, ['-f', '%M', '-o', outFile, node, ...args], env);
+        const result = await run(GNU_TIME, ['-f', '%M %U %S', '-o', outFile, node, ...args], env);
         if (result.code !== 0)
           throw new Error(`${GNU_TIME} ${node} ${args.join(' ')} failed: ${result.stderr}`);
         const lines = (await readFile(outFile, 'utf8')).trim().split('\n');
-        return Number(lines.at(-1));
+        const [kb, user, system] = (lines.at(-1) ?? '').split(' ').map(Number);
+        return { kb: kb ?? Number.NaN, cpuMs: ((user ?? Number.NaN) + (system ?? Number.NaN)) * 1000 };
       },
     };
   }
@@ -200,7 +201,7 @@ async function createMemoryProbe(workDir: string): Promise<{ probe: MemoryProbe;
         BENCH_MAX_RSS_FILE: outFile,
       });
       if (result.code !== 0) throw new Error(`${node} ${args.join(' ')} failed: ${result.stderr}`);
-      return Number((await readFile(outFile, 'utf8')).trim());
+      return { kb: Number((await readFile(outFile, 'utf8')).trim()), cpuMs: undefined };
     },
   };
 }
@@ -281,11 +282,13 @@ async function benchStartup(
     });
 
     progress(`${node.version}: peak memory × ${RUNS.memory}`);
-    const [floorKb, warmKb] = await interleaved(
+    const [floorProbes, warmProbes] = await interleaved(
       RUNS.memory,
       () => probe(form.floor.path, ['-e', '0'], job.env),
       () => probe(...formArgs(form, ['process']), job.env),
     );
+    const floorKb = floorProbes.map((probed) => probed.kb);
+    const warmKb = warmProbes.map((probed) => probed.kb);
     const memoryRatio = median(warmKb) / median(floorKb);
     rows.push({
       id: '1',
@@ -296,6 +299,19 @@ async function benchStartup(
       target: `≤ ${targets.warmMemory}×`,
       verdict: verdict(memoryRatio <= targets.warmMemory),
     });
+    const floorCpu = floorProbes.map((probed) => probed.cpuMs ?? Number.NaN);
+    const warmCpu = warmProbes.map((probed) => probed.cpuMs ?? Number.NaN);
+    if (!Number.isNaN(median(floorCpu))) {
+      rows.push({
+        id: '1',
+        what: 'context: warm `process` CPU time (user + system) ÷ `node -e 0`; steadier than wall time on a busy machine',
+        node: form.label,
+        latency: '—',
+        figure: `${times(median(warmCpu) / median(floorCpu))} (${ms(median(warmCpu))} ÷ ${ms(median(floorCpu))})`,
+        target: '',
+        verdict: '',
+      });
+    }
     if (form.kind === 'npm') await contextRow(form, job, workDir, floor);
 
     for (const latency of LATENCIES_MS) {
