@@ -54,11 +54,14 @@ const BINARY = resolve(
 
 const GNU_TIME = '/usr/bin/time';
 const RESULTS_FILE = resolve(import.meta.dirname, 'RESULTS.md');
+const README_FILE = resolve(import.meta.dirname, '../README.md');
 
 type Verdict = 'PASS' | 'FAIL' | '';
 
 interface Row {
   readonly id: string;
+  /** Set on the rows the README's summary of the forms shows. */
+  readonly summary?: 'warm' | 'warmCpu' | 'memory' | 'cold';
   readonly what: string;
   /** The form measured: `npm, Node v22.x` or `binary`; the floor is named in the figure's row. */
   readonly node: string;
@@ -273,6 +276,7 @@ async function benchStartup(
     const warmRatio = median(warmMs) / median(floorMs);
     rows.push({
       id: '1',
+      summary: 'warm',
       what: 'warm `process` (cache hit) wall ÷ `node -e 0`',
       node: node.version,
       latency: '—',
@@ -292,6 +296,7 @@ async function benchStartup(
     const memoryRatio = median(warmKb) / median(floorKb);
     rows.push({
       id: '1',
+      summary: 'memory',
       what: 'warm `process` peak memory (max RSS) ÷ `node -e 0`',
       node: node.version,
       latency: '—',
@@ -304,6 +309,7 @@ async function benchStartup(
     if (!Number.isNaN(median(floorCpu))) {
       rows.push({
         id: '1',
+        summary: 'warmCpu',
         what: 'context: warm `process` CPU time (user + system) ÷ `node -e 0`; steadier than wall time on a busy machine',
         node: form.label,
         latency: '—',
@@ -335,6 +341,7 @@ async function benchStartup(
       const coldRatio = median(coldMs) / median(floorColdMs);
       rows.push({
         id: latency === 0 ? '2' : '6',
+        ...(latency === 0 ? { summary: 'cold' as const } : {}),
         what: 'cold `process` (empty cache, one STS exchange) wall ÷ `node -e 0`',
         node: node.version,
         latency: `${latency} ms`,
@@ -590,9 +597,43 @@ async function benchProfile(bed: TestBed, aws: string, form: Form): Promise<void
   }
 }
 
+/** Sizes and the start-up figures of each form, for the README: generated, never edited by hand. */
+function renderFormsSummary(forms: readonly Form[], sizes: ReadonlyMap<Form['kind'], string>): string {
+  const figure = (form: Form, summary: Row['summary']) =>
+    (rows.find((row) => row.node === form.label && row.summary === summary)?.figure ?? '—').replace(
+      / \(.*\)$/,
+      '',
+    );
+  const lines = [
+    '| form | size | cache hit: wall | cache hit: CPU | cache hit: memory | cold (one exchange): wall |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const form of forms) {
+    lines.push(
+      `| ${form.label} | ${sizes.get(form.kind) ?? '—'} | ${figure(form, 'warm')} | ${figure(form, 'warmCpu')} | ${figure(form, 'memory')} | ${figure(form, 'cold')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function updateReadme(summary: string, date: Date): Promise<void> {
+  const text = await readFile(README_FILE, 'utf8');
+  const start = '<!-- forms:start -->\n';
+  const end = '<!-- forms:end -->';
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from === -1 || to < from)
+    throw new Error('README.md has no <!-- forms:start --> … <!-- forms:end --> block');
+  const block = `${summary}\n\nRatios to \`node -e 0\` in the same run (${date.toISOString().slice(0, 10)}); the executable's floor is the Node.js that ran the bench.\n`;
+  await writeFile(README_FILE, `${text.slice(0, from + start.length)}${block}${text.slice(to)}`);
+}
+
 /** What a user downloads and installs, per form. */
-async function formSizes(forms: readonly Form[]): Promise<string[]> {
+async function formSizes(
+  forms: readonly Form[],
+): Promise<{ lines: string[]; short: Map<Form['kind'], string> }> {
   const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  const short = new Map<Form['kind'], string>();
   const lines = ['| form | on disk | download |', '|---|---|---|'];
   const packed = await run(
     'npm',
@@ -606,13 +647,16 @@ async function formSizes(forms: readonly Form[]): Promise<string[]> {
   lines.push(
     `| npm package (no runtime dependencies) | ${mib(pack.unpackedSize)} | ${mib(pack.size)} (tarball) |`,
   );
+  short.set('npm', `${mib(pack.size)} download, ${mib(pack.unpackedSize)} installed`);
   if (forms.some((form) => form.kind === 'binary')) {
     const bytes = await readFile(BINARY);
+    const compressed = gzipSync(bytes, { level: 9 }).length;
     lines.push(
-      `| linux-x64 executable | ${mib((await stat(BINARY)).size)} | ${mib(gzipSync(bytes, { level: 9 }).length)} (gzip -9, as in the release archive) |`,
+      `| linux-x64 executable | ${mib((await stat(BINARY)).size)} | ${mib(compressed)} (gzip -9, as in the release archive) |`,
     );
+    short.set('binary', `${mib(compressed)} download, ${mib(bytes.length)} installed`);
   }
-  return lines;
+  return { lines, short };
 }
 
 function renderTable(): string {
@@ -705,7 +749,7 @@ async function main(): Promise<void> {
       '',
       '## Sizes',
       '',
-      ...sizes,
+      ...sizes.lines,
       '',
       '## Method',
       '',
@@ -713,8 +757,9 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     await writeFile(RESULTS_FILE, text);
+    await updateReadme(renderFormsSummary(forms, sizes.short), started);
     process.stdout.write(
-      `${machine.join('\n')}\n\n${renderTable()}\n\n${sizes.join('\n')}\n\nwritten to ${RESULTS_FILE}\n`,
+      `${machine.join('\n')}\n\n${renderTable()}\n\n${sizes.lines.join('\n')}\n\nwritten to ${RESULTS_FILE}\n`,
     );
   } finally {
     await tls?.front.stop();
