@@ -642,7 +642,28 @@ describe('evaluateTrustPolicy: GitLab documented policies (facts §4.5)', () => 
 
   it('reports what matched as well as what did not', () => {
     const decision = evaluateTrustPolicy(anyRef, sub(MAIN));
-    expect(decision).toEqual({
+    expect(decision.statements).toEqual([
+      {
+        index: 0,
+        sid: undefined,
+        effect: 'Allow',
+        applies: true,
+        principal: { ok: true, explanation: `Federated "${PROVIDER}"` },
+        action: { ok: true, explanation: '"sts:AssumeRoleWithWebIdentity"' },
+        conditions: [
+          {
+            operator: 'StringLike',
+            key: SUB_KEY,
+            values: ['project_path:mygroup/myproject:ref_type:branch:ref:*'],
+            actual: [MAIN],
+            ok: true,
+            explanation: `wanted "project_path:mygroup/myproject:ref_type:branch:ref:*", token has "${MAIN}" (matches "project_path:mygroup/myproject:ref_type:branch:ref:*")`,
+            notes: [],
+          },
+        ],
+      },
+    ]);
+    expect(decision).toMatchObject({
       allowed: true,
       reason: 'allowed',
       matchedStatement: 0,
@@ -728,8 +749,46 @@ describe('evaluateTrustPolicy: effects, principals, actions', () => {
       request(ctx),
     );
     expect(decision.details).toContain(
-      `Statement[0] Principal: wanted Federated "${upper}", request is Federated "${PROVIDER}" (differs only in letter case)`,
+      `Statement[0] Principal: wanted Federated "${upper}", request is Federated "${PROVIDER}" (provider GitLab.example.com ≠ gitlab.example.com (differs only in letter case))`,
     );
+  });
+
+  it.each([
+    [
+      'another partition',
+      'arn:aws-cn:iam::111122223333:oidc-provider/gitlab.example.com',
+      'partition aws-cn ≠ aws',
+    ],
+    [
+      'another account',
+      'arn:aws:iam::999999999999:oidc-provider/gitlab.example.com',
+      "account 999999999999 ≠ 111122223333 (the provider must be in the role's account)",
+    ],
+    [
+      'another issuer',
+      'arn:aws:iam::111122223333:oidc-provider/gitlab.com',
+      'provider gitlab.com ≠ gitlab.example.com (the token’s issuer)',
+    ],
+    [
+      'a path the issuer does not have',
+      'arn:aws:iam::111122223333:oidc-provider/gitlab.example.com/ci',
+      'provider gitlab.example.com/ci ≠ gitlab.example.com (the token’s issuer)',
+    ],
+    [
+      'a host instead of an ARN',
+      'gitlab.example.com',
+      `"gitlab.example.com" is not an OIDC provider ARN; for this token it must be "${PROVIDER}"`,
+    ],
+  ])('explains a Federated principal with %s part by part', (_name, federated, why) => {
+    const decision = evaluateTrustPolicy(
+      policyOf({ ...allow, Principal: { Federated: federated } }),
+      request(ctx),
+    );
+    expect(decision.allowed).toBe(false);
+    expect(decision.statements[0]?.principal).toEqual({
+      ok: false,
+      explanation: `wanted Federated "${federated}", request is Federated "${PROVIDER}" (${why})`,
+    });
   });
 
   it.each([

@@ -1,7 +1,7 @@
 /**
  * A pure evaluator for IAM role trust policies, as AWS evaluates them for
- * `sts:AssumeRoleWithWebIdentity`. The STS emulator uses it to decide; `doctor` shows its `details`
- * to explain a refusal. No I/O, no clock, no secrets: the only request data echoed back are the
+ * `sts:AssumeRoleWithWebIdentity`. The STS emulator uses it to decide; `doctor` shows its
+ * `statements` to explain a refusal. No I/O, no clock, no secrets: the only request data echoed back are the
  * action, the federated principal and the context values the caller passes in.
  *
  * Semantics follow the IAM User Guide (policy grammar, Condition, condition operators, multivalued
@@ -61,12 +61,49 @@ export interface TrustRequest {
   context: Record<string, string | readonly string[]>;
 }
 
+/** How one element (Principal, Action) of a statement compared with the request. */
+export interface ElementResult {
+  readonly ok: boolean;
+  /** E.g. `wanted Federated "arn:…", request is Federated "arn:…" (account 111… ≠ 123…)`. */
+  readonly explanation: string;
+}
+
+/** How one key under one operator compared with the request's context. */
+export interface ConditionResult {
+  readonly operator: string;
+  readonly key: string;
+  /** The policy's values, as written. */
+  readonly values: readonly string[];
+  /** The request's values for the key; `undefined` when the key is absent. */
+  readonly actual: readonly string[] | undefined;
+  readonly ok: boolean;
+  /** E.g. `wanted "a", token has "b"`. */
+  readonly explanation: string;
+  /** Caveats, such as a policy variable compared literally. */
+  readonly notes: readonly string[];
+}
+
+export interface StatementResult {
+  readonly index: number;
+  readonly sid: string | undefined;
+  readonly effect: 'Allow' | 'Deny';
+  /** Principal, action and every condition match: the statement's effect applies. */
+  readonly applies: boolean;
+  readonly principal: ElementResult;
+  /** For `NotAction` too. */
+  readonly action: ElementResult;
+  readonly conditions: readonly ConditionResult[];
+}
+
 export interface TrustDecision {
   allowed: boolean;
   reason: 'allowed' | 'explicit-deny' | 'no-matching-allow';
   /** The Allow that granted, or the Deny that refused. */
   matchedStatement?: number;
+  /** One line per element, as the emulator records them. */
   details: string[];
+  /** The same, as data: what `doctor` shows side by side. */
+  statements: StatementResult[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -632,17 +669,25 @@ function evaluateSingle(
   return { ok, text: `${wanted}, ${has}${which}${boolHint}` };
 }
 
+function contextValues(entry: ContextEntry | undefined): readonly string[] | undefined {
+  return entry === undefined ? undefined : entry.values;
+}
+
 function evaluateCondition(
   condition: TrustCondition,
   context: Map<string, ContextEntry>,
   version: PolicyVersion,
-  at: string,
-): { ok: boolean; lines: string[] } {
-  const prefix = `${at} Condition ${condition.operator} ${condition.key}: `;
-  const op = parseOperator(condition.operator);
-  if (typeof op === 'string') return { ok: false, lines: [`${prefix}${op}`] };
-
+): ConditionResult {
   const entry = context.get(condition.key.toLowerCase());
+  const base = {
+    operator: condition.operator,
+    key: condition.key,
+    values: condition.values,
+    actual: contextValues(entry),
+  };
+  const op = parseOperator(condition.operator);
+  if (typeof op === 'string') return { ...base, ok: false, explanation: op, notes: [] };
+
   // Policy variables (and their escapes) exist only in String and ARN comparisons.
   const valueVersion: PolicyVersion = op.base.kind === 'string' ? version : '2008-10-17';
   const values = condition.values.map((v) => compileValue(v, valueVersion));
@@ -653,30 +698,66 @@ function evaluateCondition(
         ? evaluateSingle(op, values, entry)
         : evaluateSet(op, op.set, values, entry);
 
-  const lines = [`${prefix}${outcome.ok ? 'ok: ' : ''}${outcome.text}`];
   const variables = [...new Set(values.flatMap((v) => v.variables))];
-  if (variables.length > 0) {
-    lines.push(
-      `${prefix}note: policy variable ${quoteAll(variables)} is compared literally here; IAM would substitute it from the request`,
+  const notes =
+    variables.length === 0
+      ? []
+      : [
+          `policy variable ${quoteAll(variables)} is compared literally here; IAM would substitute it from the request`,
+        ];
+  return { ...base, ok: outcome.ok, explanation: outcome.text, notes };
+}
+
+/** `arn:<partition>:iam::<account>:oidc-provider/<host[/path]>`, split; `undefined` for anything else. */
+function splitProviderArn(arn: string): { partition: string; account: string; provider: string } | undefined {
+  const match = /^arn:([^:]+):iam::([^:]*):oidc-provider\/(.+)$/.exec(arn);
+  if (match === null) return undefined;
+  const [, partition = '', account = '', provider = ''] = match;
+  return { partition, account, provider };
+}
+
+/** Which parts of a listed Federated principal differ from the request's provider ARN. */
+function federatedDifference(listed: string, requested: string): string {
+  const wanted = splitProviderArn(listed);
+  const actual = splitProviderArn(requested);
+  if (actual === undefined) return '';
+  if (wanted === undefined) {
+    return `${quote(listed)} is not an OIDC provider ARN; for this token it must be ${quote(requested)}`;
+  }
+  const parts: string[] = [];
+  if (wanted.partition !== actual.partition)
+    parts.push(`partition ${wanted.partition} ≠ ${actual.partition}`);
+  if (wanted.account !== actual.account) {
+    parts.push(`account ${wanted.account} ≠ ${actual.account} (the provider must be in the role's account)`);
+  }
+  if (wanted.provider !== actual.provider) {
+    const caseOnly = wanted.provider.toLowerCase() === actual.provider.toLowerCase();
+    parts.push(
+      `provider ${wanted.provider} ≠ ${actual.provider}${caseOnly ? ' (differs only in letter case)' : ' (the token’s issuer)'}`,
     );
   }
-  return { ok: outcome.ok, lines };
+  return parts.join(', ');
 }
 
 function evaluatePrincipal(principal: TrustStatement['principal'], federated: string): Outcome {
-  if (principal === '*') return { ok: true, text: 'ok: "*" (every principal)' };
-  if (principal.AWS?.includes('*')) return { ok: true, text: 'ok: AWS "*" (every principal)' };
-  if (principal.Federated?.includes(federated))
-    return { ok: true, text: `ok: Federated ${quote(federated)}` };
+  if (principal === '*') return { ok: true, text: '"*" (every principal)' };
+  if (principal.AWS?.includes('*')) return { ok: true, text: 'AWS "*" (every principal)' };
+  if (principal.Federated?.includes(federated)) return { ok: true, text: `Federated ${quote(federated)}` };
   const listed = PRINCIPAL_TYPES.flatMap((type) =>
     (principal[type] ?? []).map((id) => `${type} ${quote(id)}`),
   );
-  const caseOnly = principal.Federated?.some((id) => id.toLowerCase() === federated.toLowerCase()) ?? false;
   const wanted = listed.length === 1 ? `wanted ${listed.join('')}` : `wanted one of ${listed.join(', ')}`;
-  return {
-    ok: false,
-    text: `${wanted}, request is Federated ${quote(federated)}${caseOnly ? ' (differs only in letter case)' : ''}`,
-  };
+  const differences = (principal.Federated ?? [])
+    .map((id) => federatedDifference(id, federated))
+    .filter((text) => text !== '');
+  const caseOnly = principal.Federated?.some((id) => id.toLowerCase() === federated.toLowerCase()) ?? false;
+  const why =
+    differences.length > 0
+      ? ` (${differences.join('; ')})`
+      : caseOnly
+        ? ' (differs only in letter case)'
+        : '';
+  return { ok: false, text: `${wanted}, request is Federated ${quote(federated)}${why}` };
 }
 
 function evaluateAction(action: TrustStatement['action'], requested: string): Outcome {
@@ -685,13 +766,13 @@ function evaluateAction(action: TrustStatement['action'], requested: string): Ou
     action.patterns.length === 1 ? quoteAll(action.patterns) : `one of ${quoteAll(action.patterns)}`;
   if (action.negated) {
     return match === undefined
-      ? { ok: true, text: `ok: excludes ${listed}, request is ${quote(requested)}` }
+      ? { ok: true, text: `excludes ${listed}, request is ${quote(requested)}` }
       : { ok: false, text: `excludes ${quote(match)}, which matches the request ${quote(requested)}` };
   }
   if (match === undefined) return { ok: false, text: `wanted ${listed}, request is ${quote(requested)}` };
   return {
     ok: true,
-    text: `ok: ${quote(requested)}${match === requested ? '' : ` matches ${quote(match)}`}`,
+    text: `${quote(requested)}${match === requested ? '' : ` matches ${quote(match)}`}`,
   };
 }
 
@@ -713,20 +794,38 @@ export function evaluateTrustPolicy(policy: unknown, request: TrustRequest): Tru
   let allowedBy: number | undefined;
   let deniedBy: number | undefined;
 
+  const statements: StatementResult[] = [];
+  const okPrefix = (ok: boolean): string => (ok ? 'ok: ' : '');
+
   for (const [index, statement] of parsed.statements.entries()) {
     const at = `Statement[${index}]`;
     const principal = evaluatePrincipal(statement.principal, request.principal.federated);
     const action = evaluateAction(statement.action, request.action);
-    const conditions = statement.conditions.map((c) => evaluateCondition(c, context, parsed.version, at));
+    const conditions = statement.conditions.map((c) => evaluateCondition(c, context, parsed.version));
     const applies = principal.ok && action.ok && conditions.every((c) => c.ok);
+    statements.push({
+      index,
+      sid: statement.sid,
+      effect: statement.effect,
+      applies,
+      principal: { ok: principal.ok, explanation: principal.text },
+      action: { ok: action.ok, explanation: action.text },
+      conditions,
+    });
 
     const label =
       statement.sid === undefined ? statement.effect : `${statement.effect}, Sid ${quote(statement.sid)}`;
     details.push(
       `${at} (${label}): ${applies ? 'applies' : 'does not apply'}`,
-      `${at} Principal: ${principal.text}`,
-      `${at} ${statement.action.negated ? 'NotAction' : 'Action'}: ${action.text}`,
-      ...conditions.flatMap((c) => c.lines),
+      `${at} Principal: ${okPrefix(principal.ok)}${principal.text}`,
+      `${at} ${statement.action.negated ? 'NotAction' : 'Action'}: ${okPrefix(action.ok)}${action.text}`,
+      ...conditions.flatMap((c) => {
+        const prefix = `${at} Condition ${c.operator} ${c.key}: `;
+        return [
+          `${prefix}${okPrefix(c.ok)}${c.explanation}`,
+          ...c.notes.map((note) => `${prefix}note: ${note}`),
+        ];
+      }),
     );
     if (!applies) continue;
     if (statement.effect === 'Deny') deniedBy ??= index;
@@ -736,12 +835,12 @@ export function evaluateTrustPolicy(policy: unknown, request: TrustRequest): Tru
   if (deniedBy !== undefined) {
     const overrides = allowedBy === undefined ? '' : `, overriding the Allow in Statement[${allowedBy}]`;
     details.push(`Decision: denied explicitly by Statement[${deniedBy}]${overrides}`);
-    return { allowed: false, reason: 'explicit-deny', matchedStatement: deniedBy, details };
+    return { allowed: false, reason: 'explicit-deny', matchedStatement: deniedBy, details, statements };
   }
   if (allowedBy !== undefined) {
     details.push(`Decision: allowed by Statement[${allowedBy}]`);
-    return { allowed: true, reason: 'allowed', matchedStatement: allowedBy, details };
+    return { allowed: true, reason: 'allowed', matchedStatement: allowedBy, details, statements };
   }
   details.push('Decision: denied, no Allow statement applies (implicit deny)');
-  return { allowed: false, reason: 'no-matching-allow', details };
+  return { allowed: false, reason: 'no-matching-allow', details, statements };
 }

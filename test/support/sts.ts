@@ -599,6 +599,7 @@ export async function startSts(options: StartStsOptions = {}): Promise<StsEmulat
         [`${provider.host}:sub`]: sub,
         [`${provider.host}:aud`]: audience,
         'aws:FederatedProvider': provider.arn,
+        'sts:RoleSessionName': input.sessionName,
       },
     });
     record.trust = decision;
