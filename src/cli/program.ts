@@ -45,6 +45,23 @@ Example:
   eval "$(${PROGRAM_NAME} env --export)"
   ${PROGRAM_NAME} env -- aws sts get-caller-identity
   ${PROGRAM_NAME} env --filename aws.env   # mode 0600; unquoted KEY=value, a valid dotenv report`,
+  doctor: `
+Explains what AWS will see and why STS would refuse: the token's claims (never the token), every
+setting and where it came from, and checks with a verdict and a fix each. Exit 0 when no check
+found a problem, 1 otherwise. Prints no secret.
+
+Example:
+  ${PROGRAM_NAME} doctor
+  ${PROGRAM_NAME} doctor --trust-policy role.yml --parameter RepositoryPath=my-group/my-project
+  aws iam get-role --role-name gitlab-my-group-my-project | ${PROGRAM_NAME} doctor --trust-policy -
+  ${PROGRAM_NAME} doctor --live --format json`,
+  'role-template': `
+Prints the IAM role for the project's pipelines, named as the helper will ask for it, trusting the
+project's branches (default), one ref (--ref), tags (--ref-type tag) or any ref (--ref-type any).
+
+Example:
+  ${PROGRAM_NAME} role-template --project-path my-group/my-project > role.yml
+  ${PROGRAM_NAME} role-template --format terraform --ref main --with-provider > gitlab-role.tf`,
 };
 
 const DESCRIPTION =
@@ -66,6 +83,16 @@ const COMMANDS: readonly CommandInfo[] = [
     summary: 'print credentials as environment variables, or run a command with them',
     details: EXAMPLES.env,
     operands: '[command...]',
+  },
+  {
+    name: 'doctor',
+    summary: 'explain the token, the settings and the trust policy, and why STS would refuse',
+    details: EXAMPLES.doctor,
+  },
+  {
+    name: 'role-template',
+    summary: 'print the IAM role (CloudFormation or Terraform) the helper will assume',
+    details: EXAMPLES['role-template'],
   },
   {
     name: 'cache',
@@ -95,6 +122,11 @@ function dispatch(run: CommandRun): Promise<number> {
       return runAwsProfile(run);
     case 'env':
       return runEnv(run);
+    // Rarely used: loaded only when chosen, so that `process` does not pay for them at start-up.
+    case 'doctor':
+      return import('./commands/doctor.js').then(({ runDoctor }) => runDoctor(run));
+    case 'role-template':
+      return import('./commands/role-template.js').then(({ runRoleTemplate }) => runRoleTemplate(run));
   }
 }
 

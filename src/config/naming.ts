@@ -78,9 +78,13 @@ export function slugifyProjectPath(path: string): string {
  * defaultRoleName('a'.repeat(63))        // 'gitlab-' + 57 × 'a' (64 characters)
  */
 export function defaultRoleName(projectPathSlug: string): string {
+  return roleNameBeforeCut(projectPathSlug).slice(0, MAX_ROLE_NAME_LENGTH);
+}
+
+/** {@link defaultRoleName} before the cut to 64 characters: what a user may expect the role to be called. */
+export function roleNameBeforeCut(projectPathSlug: string): string {
   const slug = sanitizeSessionName(projectPathSlug);
-  if (slug === '') return ROLE_NAME_PREFIX.slice(0, -1);
-  return `${ROLE_NAME_PREFIX}${slug}`.slice(0, MAX_ROLE_NAME_LENGTH);
+  return slug === '' ? ROLE_NAME_PREFIX.slice(0, -1) : `${ROLE_NAME_PREFIX}${slug}`;
 }
 
 /**

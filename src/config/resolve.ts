@@ -31,7 +31,8 @@ import {
 } from './parse.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
-export type FlagValues = Partial<Record<OptionKey, string | boolean>>;
+/** A repeatable flag (`--parameter`) keeps every value, in order. */
+export type FlagValues = Partial<Record<OptionKey, string | boolean | readonly string[]>>;
 
 export type TokenSource =
   | { readonly kind: 'env'; readonly name: string }
@@ -80,13 +81,14 @@ export interface Settings {
   readonly debug: boolean;
 }
 
-interface RawValue {
+export interface RawValue {
   readonly text: string;
   /** Flag or variable the value came from, for error messages. */
   readonly source: string;
 }
 
-function rawValue(
+/** The text of a setting and where it came from (flag, else the first variable set), unparsed. */
+export function rawValue(
   key: OptionKey,
   flags: FlagValues,
   env: Environment,
@@ -95,7 +97,13 @@ function rawValue(
   const spec = optionSpec(key);
   const flagValue = flags[key];
   if (flagValue !== undefined) {
-    return { text: typeof flagValue === 'boolean' ? String(flagValue) : flagValue, source: spec.flag };
+    const text =
+      typeof flagValue === 'string'
+        ? flagValue
+        : Array.isArray(flagValue)
+          ? flagValue.at(-1)
+          : String(flagValue);
+    return { text: text ?? '', source: spec.flag };
   }
   if (ignoreEnv) return undefined;
   for (const name of spec.env) {
@@ -105,7 +113,8 @@ function rawValue(
   return undefined;
 }
 
-class ProblemCollector {
+/** Collects every ConfigError of a resolution, so that all are reported at once. */
+export class ProblemCollector {
   readonly problems: ConfigError[] = [];
 
   attempt<T>(fn: () => T): T | undefined {
@@ -218,7 +227,7 @@ function resolveRole(
       return undefined;
     }
   } else {
-    const slug = env.CI_PROJECT_PATH_SLUG?.trim() || slugifyProjectPath(env.CI_PROJECT_PATH?.trim() ?? '');
+    const slug = projectSlug(env)?.slug ?? '';
     if (slug === '') {
       collector.problems.push(
         new ConfigError({
@@ -259,6 +268,14 @@ function resolveRole(
     }
   });
   return arn === undefined ? undefined : { roleArn: arn, roleName: name, accountId: account };
+}
+
+/** The project's slug for the default role name: CI_PROJECT_PATH_SLUG, else the slug of CI_PROJECT_PATH. */
+export function projectSlug(env: Environment): { slug: string; source: string } | undefined {
+  const given = env.CI_PROJECT_PATH_SLUG?.trim();
+  if (given) return { slug: given, source: 'CI_PROJECT_PATH_SLUG' };
+  const slug = slugifyProjectPath(env.CI_PROJECT_PATH?.trim() ?? '');
+  return slug === '' ? undefined : { slug, source: 'CI_PROJECT_PATH' };
 }
 
 /** A boolean AWS variable, parsed as strictly as our own settings (AWS tools accept true/false). */
