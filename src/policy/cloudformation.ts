@@ -1,0 +1,444 @@
+/**
+ * The IAM role of a CloudFormation template, resolved the way CloudFormation would create it:
+ * YAML with the short tags (`!Sub`, `!Ref`, `!GetAtt`, `!Join`, …) or JSON, intrinsic functions
+ * evaluated with the account, partition and region of the settings and the template's parameters
+ * (defaults, overridden with `--parameter Key=Value`). Pure: text in, values out.
+ */
+import { parseDocument, type Tags } from 'yaml';
+import { ConfigError } from '../errors.js';
+import { isRecord } from '../json.js';
+
+export interface TemplateContext {
+  readonly accountId: string;
+  readonly partition: string;
+  readonly region: string;
+  /** `amazonaws.com`, `amazonaws.com.cn`, … */
+  readonly urlSuffix: string;
+  readonly parameters: ReadonlyMap<string, string>;
+  /** The role the helper will assume; picks it among several. */
+  readonly roleName: string | undefined;
+}
+
+/** The role as the template defines it. */
+export interface TemplateRole {
+  readonly logicalId: string;
+  /** `undefined` when the template leaves the name to CloudFormation (a generated name). */
+  readonly roleName: string | undefined;
+  readonly path: string;
+  /** IAM's default 3600 when the template sets none. */
+  readonly maxSessionDuration: number;
+  readonly maxSessionDurationSet: boolean;
+  readonly trustPolicy: unknown;
+}
+
+const FUNCTIONS = [
+  'Ref',
+  'Sub',
+  'GetAtt',
+  'Join',
+  'Select',
+  'Split',
+  'If',
+  'Equals',
+  'Not',
+  'And',
+  'Or',
+  'Condition',
+  'FindInMap',
+  'Base64',
+  'ImportValue',
+  'GetAZs',
+  'Cidr',
+  'Length',
+  'ToJsonString',
+] as const;
+
+function longName(name: string): string {
+  return name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
+}
+
+/** Each short tag becomes the long form (`!Sub x` → `{"Fn::Sub": "x"}`), on a scalar, a list or a map. */
+const SHORT_TAGS: Tags = FUNCTIONS.flatMap((name) => [
+  { tag: `!${name}`, identify: () => false, resolve: (value: string) => ({ [longName(name)]: value }) },
+  {
+    tag: `!${name}`,
+    collection: 'seq' as const,
+    identify: () => false,
+    resolve: (value: { toJSON(): unknown }) => ({ [longName(name)]: value.toJSON() }),
+  },
+  {
+    tag: `!${name}`,
+    collection: 'map' as const,
+    identify: () => false,
+    resolve: (value: { toJSON(): unknown }) => ({ [longName(name)]: value.toJSON() }),
+  },
+]);
+
+function templateError(message: string, hint: string): ConfigError {
+  return new ConfigError({ code: 'InvalidTemplate', message, hint });
+}
+
+/**
+ * YAML 1.1 as CloudFormation reads it, except that dates stay text (`Version: 2012-10-17` is the
+ * policy language, not a timestamp).
+ */
+export function parseTemplateYaml(text: string, name: string): unknown {
+  const document = parseDocument(text, {
+    version: '1.1',
+    customTags: (tags) => [
+      ...tags.filter(
+        (tag) =>
+          tag !== 'timestamp' && (typeof tag === 'string' || tag.tag !== 'tag:yaml.org,2002:timestamp'),
+      ),
+      ...SHORT_TAGS,
+    ],
+    uniqueKeys: true,
+  });
+  const [first] = document.errors;
+  if (first !== undefined) {
+    const line = first.linePos?.[0]?.line;
+    throw templateError(
+      `${name} is neither JSON nor valid YAML${line === undefined ? '' : ` (line ${line})`}: ${first.message.split('\n')[0] ?? ''}`,
+      'give an IAM trust policy (JSON), `aws iam get-role` output or a CloudFormation template',
+    );
+  }
+  return document.toJS({ maxAliasCount: 100 });
+}
+
+const NO_VALUE = Symbol('AWS::NoValue');
+
+class Resolver {
+  readonly #parameters: ReadonlyMap<string, string | string[]>;
+
+  constructor(
+    private readonly template: Record<string, unknown>,
+    private readonly context: TemplateContext,
+  ) {
+    this.#parameters = resolveParameters(template, context.parameters);
+  }
+
+  private resources(): Record<string, unknown> {
+    return isRecord(this.template.Resources) ? this.template.Resources : {};
+  }
+
+  private resource(logicalId: string): Record<string, unknown> | undefined {
+    const resource = this.resources()[logicalId];
+    return isRecord(resource) ? resource : undefined;
+  }
+
+  private property(logicalId: string, name: string, at: string): unknown {
+    const properties = this.resource(logicalId)?.Properties;
+    return isRecord(properties) ? this.resolve(properties[name], `${at} → ${logicalId}.${name}`) : undefined;
+  }
+
+  private providerArn(logicalId: string, at: string): string {
+    const url = this.property(logicalId, 'Url', at);
+    if (typeof url !== 'string')
+      throw templateError(`${at}: ${logicalId} has no Url`, 'give the OIDC provider a Url');
+    return `arn:${this.context.partition}:iam::${this.context.accountId}:oidc-provider/${url.replace(/^https:\/\//, '').replace(/\/+$/, '')}`;
+  }
+
+  private roleName(logicalId: string, at: string): string {
+    const name = this.property(logicalId, 'RoleName', at);
+    if (typeof name === 'string') return name;
+    throw templateError(
+      `${at}: the name of role ${logicalId} is generated by CloudFormation and cannot be known here`,
+      'give the role a RoleName',
+    );
+  }
+
+  ref(name: string, at: string): unknown {
+    switch (name) {
+      case 'AWS::AccountId':
+        return this.context.accountId;
+      case 'AWS::Partition':
+        return this.context.partition;
+      case 'AWS::Region':
+        return this.context.region;
+      case 'AWS::URLSuffix':
+        return this.context.urlSuffix;
+      case 'AWS::NoValue':
+        return NO_VALUE;
+    }
+    const parameter = this.#parameters.get(name);
+    if (parameter !== undefined) return parameter;
+    const type = this.resource(name)?.Type;
+    if (type === 'AWS::IAM::OIDCProvider') return this.providerArn(name, at);
+    if (type === 'AWS::IAM::Role') return this.roleName(name, at);
+    if (isRecord(this.template.Parameters) && name in this.template.Parameters) {
+      throw templateError(
+        `${at}: parameter ${name} has no Default`,
+        `pass its value with --parameter ${name}=<value>`,
+      );
+    }
+    throw templateError(
+      `${at}: Ref ${name} names ${type === undefined ? 'no parameter or resource of the template' : `a ${String(type)}, whose value cannot be known without deploying it`}`,
+      type === undefined ? 'check the name' : 'use a literal value or a parameter there',
+    );
+  }
+
+  getAtt(target: unknown, at: string): unknown {
+    const [logicalId, attribute] =
+      typeof target === 'string'
+        ? [target.slice(0, target.indexOf('.')), target.slice(target.indexOf('.') + 1)]
+        : Array.isArray(target)
+          ? target.map((part) => this.resolve(part, at))
+          : [];
+    if (typeof logicalId !== 'string' || typeof attribute !== 'string') {
+      throw templateError(`${at}: Fn::GetAtt takes Resource.Attribute`, 'write !GetAtt Resource.Attribute');
+    }
+    const type = this.resource(logicalId)?.Type;
+    if (type === 'AWS::IAM::OIDCProvider' && attribute === 'Arn') return this.providerArn(logicalId, at);
+    if (type === 'AWS::IAM::Role' && attribute === 'Arn') {
+      const path = this.property(logicalId, 'Path', at);
+      return `arn:${this.context.partition}:iam::${this.context.accountId}:role${typeof path === 'string' ? path : '/'}${this.roleName(logicalId, at)}`;
+    }
+    throw templateError(
+      `${at}: !GetAtt ${logicalId}.${attribute} cannot be known without deploying the stack`,
+      'use a literal value or a parameter there',
+    );
+  }
+
+  sub(argument: unknown, at: string): string {
+    const [text, variables] = Array.isArray(argument) ? argument : [argument, {}];
+    if (typeof text !== 'string' || !isRecord(variables)) {
+      throw templateError(`${at}: Fn::Sub takes a string or [string, {variables}]`, 'check the !Sub');
+    }
+    return text.replace(/\$\{([^}]*)\}/g, (whole, name: string) => {
+      if (name.startsWith('!')) return `\${${name.slice(1)}}`;
+      const value =
+        name in variables
+          ? this.resolve(variables[name], at)
+          : name.includes('.') && !name.startsWith('AWS::')
+            ? this.getAtt(name, at)
+            : this.ref(name, at);
+      if (typeof value === 'string' || typeof value === 'number') return String(value);
+      throw templateError(`${at}: \${${name}} in !Sub is not a single value`, `check ${whole}`);
+    });
+  }
+
+  condition(name: unknown, at: string): boolean {
+    const conditions = isRecord(this.template.Conditions) ? this.template.Conditions : {};
+    if (typeof name !== 'string' || !(name in conditions)) {
+      throw templateError(`${at}: no condition ${String(name)} in Conditions`, 'check the condition name');
+    }
+    const value = this.resolve(conditions[name], `Conditions.${name}`);
+    if (typeof value !== 'boolean') {
+      throw templateError(`Conditions.${name}: not a condition function`, 'use !Equals, !And, !Or or !Not');
+    }
+    return value;
+  }
+
+  private list(value: unknown, at: string, what: string): unknown[] {
+    const resolved = this.resolve(value, at);
+    if (!Array.isArray(resolved)) throw templateError(`${at}: ${what} needs a list`, `check the ${what}`);
+    return resolved.filter((item) => item !== NO_VALUE);
+  }
+
+  private call(name: string, argument: unknown, at: string): unknown {
+    const args = (count: number): unknown[] => {
+      if (!Array.isArray(argument) || argument.length !== count) {
+        throw templateError(`${at}: ${name} takes ${count} arguments`, `check the ${name}`);
+      }
+      return argument;
+    };
+    switch (name) {
+      case 'Ref':
+        if (typeof argument !== 'string') throw templateError(`${at}: Ref takes a name`, 'write !Ref Name');
+        return this.ref(argument, at);
+      case 'Condition':
+        return this.condition(argument, at);
+      case 'Fn::Sub':
+        return this.sub(argument, at);
+      case 'Fn::GetAtt':
+        return this.getAtt(argument, at);
+      case 'Fn::Join': {
+        const [delimiter, items] = args(2);
+        const parts = this.list(items, at, name).map((item) => this.resolve(item, at));
+        return parts.map(String).join(String(delimiter));
+      }
+      case 'Fn::Select': {
+        const [index, items] = args(2);
+        const list = this.list(items, at, name);
+        const chosen = list[Number(this.resolve(index, at))];
+        if (chosen === undefined)
+          throw templateError(`${at}: Fn::Select index out of range`, 'check the index');
+        return chosen;
+      }
+      case 'Fn::Split': {
+        const [delimiter, text] = args(2);
+        return String(this.resolve(text, at)).split(String(delimiter));
+      }
+      case 'Fn::If': {
+        const [condition, whenTrue, whenFalse] = args(3);
+        return this.resolve(this.condition(condition, at) ? whenTrue : whenFalse, at);
+      }
+      case 'Fn::Equals': {
+        const [left, right] = args(2);
+        return String(this.resolve(left, at)) === String(this.resolve(right, at));
+      }
+      case 'Fn::Not':
+        return !this.list(argument, at, name).some((item) => item === true);
+      case 'Fn::And':
+        return this.list(argument, at, name).every((item) => item === true);
+      case 'Fn::Or':
+        return this.list(argument, at, name).some((item) => item === true);
+      case 'Fn::FindInMap': {
+        const [map, top, second] = args(3).map((part) => this.resolve(part, at));
+        const mappings = isRecord(this.template.Mappings) ? this.template.Mappings : {};
+        const table = mappings[String(map)];
+        const row = isRecord(table) ? table[String(top)] : undefined;
+        const value = isRecord(row) ? row[String(second)] : undefined;
+        if (value === undefined) {
+          throw templateError(
+            `${at}: Mappings has no ${String(map)}.${String(top)}.${String(second)}`,
+            'check the FindInMap',
+          );
+        }
+        return this.resolve(value, at);
+      }
+      case 'Fn::Base64':
+        return Buffer.from(String(this.resolve(argument, at)), 'utf8').toString('base64');
+      default:
+        throw templateError(
+          `${at}: ${name} cannot be evaluated without AWS`,
+          'replace it by a literal value or a parameter (given with --parameter) to check the policy',
+        );
+    }
+  }
+
+  resolve(value: unknown, at: string): unknown {
+    if (Array.isArray(value)) {
+      return value.map((item, i) => this.resolve(item, `${at}[${i}]`)).filter((item) => item !== NO_VALUE);
+    }
+    if (!isRecord(value)) return value;
+    const keys = Object.keys(value);
+    const [only] = keys;
+    if (keys.length === 1 && only !== undefined && (only === 'Ref' || only.startsWith('Fn::'))) {
+      return this.call(only, value[only], at);
+    }
+    const result: Record<string, unknown> = {};
+    for (const key of keys) {
+      const resolved = this.resolve(value[key], `${at}.${key}`);
+      if (resolved !== NO_VALUE) Object.defineProperty(result, key, { value: resolved, enumerable: true });
+    }
+    return result;
+  }
+
+  roles(): TemplateRole[] {
+    const roles: TemplateRole[] = [];
+    for (const [logicalId, resource] of Object.entries(this.resources())) {
+      if (!isRecord(resource) || resource.Type !== 'AWS::IAM::Role') continue;
+      if (resource.Condition !== undefined && !this.condition(resource.Condition, `Resources.${logicalId}`))
+        continue;
+      const at = `Resources.${logicalId}.Properties`;
+      const properties = isRecord(resource.Properties) ? resource.Properties : {};
+      const name = this.resolve(properties.RoleName, `${at}.RoleName`);
+      const path = this.resolve(properties.Path, `${at}.Path`);
+      const duration = this.resolve(properties.MaxSessionDuration, `${at}.MaxSessionDuration`);
+      let trustPolicy = this.resolve(properties.AssumeRolePolicyDocument, `${at}.AssumeRolePolicyDocument`);
+      if (typeof trustPolicy === 'string')
+        trustPolicy = parseJsonPolicy(trustPolicy, `${at}.AssumeRolePolicyDocument`);
+      if (trustPolicy === undefined) {
+        throw templateError(
+          `${at}: the role has no AssumeRolePolicyDocument`,
+          'add the trust policy to the role',
+        );
+      }
+      roles.push({
+        logicalId,
+        roleName: name === undefined || name === NO_VALUE ? undefined : String(name),
+        path: typeof path === 'string' ? path : '/',
+        maxSessionDuration: duration === undefined ? 3600 : Number(duration),
+        maxSessionDurationSet: duration !== undefined,
+        trustPolicy,
+      });
+    }
+    return roles;
+  }
+}
+
+function parseJsonPolicy(text: string, at: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw templateError(`${at}: the policy text is not JSON`, 'write the policy as YAML or as valid JSON');
+  }
+}
+
+function parameterError(name: string, problem: string, given: boolean): ConfigError {
+  return templateError(
+    `template parameter ${name}: ${problem}`,
+    given ? `pass a valid value with --parameter ${name}=<value>` : `check the Default of ${name}`,
+  );
+}
+
+/** The value of each parameter: `--parameter`, else the Default; checked against its constraints. */
+function resolveParameters(
+  template: Record<string, unknown>,
+  given: ReadonlyMap<string, string>,
+): Map<string, string | string[]> {
+  const declared = isRecord(template.Parameters) ? template.Parameters : {};
+  for (const name of given.keys()) {
+    if (!(name in declared)) {
+      const known = Object.keys(declared);
+      throw templateError(
+        `--parameter ${name}: the template has no such parameter`,
+        known.length === 0 ? 'the template declares no parameters' : `its parameters are ${known.join(', ')}`,
+      );
+    }
+  }
+  const values = new Map<string, string | string[]>();
+  for (const [name, spec] of Object.entries(declared)) {
+    if (!isRecord(spec)) continue;
+    const override = given.get(name);
+    const value = override ?? (spec.Default === undefined ? undefined : String(spec.Default));
+    if (value === undefined) continue;
+    const fromFlag = override !== undefined;
+    if (typeof spec.MaxLength !== 'undefined' && value.length > Number(spec.MaxLength)) {
+      throw parameterError(
+        name,
+        `${JSON.stringify(value)} is longer than its MaxLength ${String(spec.MaxLength)}`,
+        fromFlag,
+      );
+    }
+    if (typeof spec.MinLength !== 'undefined' && value.length < Number(spec.MinLength)) {
+      throw parameterError(
+        name,
+        `${JSON.stringify(value)} is shorter than its MinLength ${String(spec.MinLength)}`,
+        fromFlag,
+      );
+    }
+    if (Array.isArray(spec.AllowedValues) && !spec.AllowedValues.map(String).includes(value)) {
+      throw parameterError(name, `${JSON.stringify(value)} is not one of its AllowedValues`, fromFlag);
+    }
+    if (
+      typeof spec.AllowedPattern === 'string' &&
+      !new RegExp(`^(?:${spec.AllowedPattern})$`, 'u').test(value)
+    ) {
+      throw parameterError(name, `${JSON.stringify(value)} does not match its AllowedPattern`, fromFlag);
+    }
+    const isList =
+      typeof spec.Type === 'string' && (spec.Type === 'CommaDelimitedList' || spec.Type.startsWith('List<'));
+    values.set(name, isList ? value.split(',').map((item) => item.trim()) : value);
+  }
+  return values;
+}
+
+/** The role the helper assumes, out of a parsed template. */
+export function roleFromTemplate(template: Record<string, unknown>, context: TemplateContext): TemplateRole {
+  const roles = new Resolver(template, context).roles();
+  if (roles.length === 0) {
+    throw templateError('the template defines no AWS::IAM::Role', 'give the template that creates the role');
+  }
+  const wanted = context.roleName?.toLowerCase();
+  const named = roles.find((role) => role.roleName?.toLowerCase() === wanted);
+  if (named !== undefined) return named;
+  const [only, ...others] = roles;
+  if (only !== undefined && others.length === 0) return only;
+  const listed = roles.map((role) => `${role.logicalId} (${role.roleName ?? 'generated name'})`).join(', ');
+  throw templateError(
+    `the template defines the roles ${listed}; none is named ${context.roleName ?? '(unknown)'}, the role the helper assumes`,
+    'give --role-name (or GITLAB_AWS_ROLE_NAME) the role the job uses',
+  );
+}
