@@ -404,6 +404,11 @@ function globMatch(pattern: readonly Token[], value: readonly string[]): boolean
   return p === pattern.length;
 }
 
+/** `StringLike` without policy variables: `*` any run of characters, `?` exactly one. */
+export function matchesStringLike(pattern: string, value: string): boolean {
+  return globMatch(compileValue(pattern, '2008-10-17').tokens, Array.from(value));
+}
+
 function actionMatches(pattern: string, action: string): boolean {
   // Action names are case-insensitive, and no policy variables apply to them.
   return globMatch(

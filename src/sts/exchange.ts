@@ -4,7 +4,7 @@
  */
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import type { AssumedRole } from '../credentials.js';
+import type { AssumedRole, AwsCredentials } from '../credentials.js';
 import { type HelperError, helperError, StsError, type TokenSummary } from '../errors.js';
 import { type ExchangeContext, toExchangeError } from './errors.js';
 import { decideRetry } from './retry.js';
@@ -59,6 +59,90 @@ function requireField(value: string | undefined, field: string, requestId: strin
   return value;
 }
 
+type ClientOptions = Pick<ExchangeOptions, 'timeoutMs' | 'httpAgent' | 'httpsAgent'>;
+
+/** The SDK's STS client for one endpoint, with our timeouts and agents and without its own retries. */
+async function createStsClient(
+  target: { readonly region: string; readonly endpoint: string },
+  options: ClientOptions,
+  credentials?: AwsCredentials,
+): Promise<import('@aws-sdk/client-sts').STSClient> {
+  const { STSClient } = await loadSdk();
+  return new STSClient({
+    region: target.region,
+    endpoint: target.endpoint,
+    // The endpoint is already the FIPS or dual-stack one when asked for (src/config/resolve.ts);
+    // left to itself the SDK reads AWS_USE_FIPS_ENDPOINT again and rejects FIPS with an endpoint.
+    useFipsEndpoint: false,
+    useDualstackEndpoint: false,
+    maxAttempts: 1,
+    customUserAgent: USER_AGENT,
+    ...(credentials === undefined
+      ? {}
+      : {
+          credentials: {
+            accessKeyId: credentials.accessKeyId,
+            secretAccessKey: credentials.secretAccessKey,
+            sessionToken: credentials.sessionToken,
+            expiration: credentials.expiration,
+          },
+        }),
+    requestHandler: {
+      connectionTimeout: options.timeoutMs,
+      requestTimeout: options.timeoutMs,
+      throwOnRequestTimeout: true,
+      ...(options.httpAgent === undefined ? {} : { httpAgent: options.httpAgent }),
+      ...(options.httpsAgent === undefined ? {} : { httpsAgent: options.httpsAgent }),
+    },
+  });
+}
+
+export interface CallerIdentity {
+  readonly account: string;
+  readonly arn: string;
+  readonly userId: string;
+}
+
+/**
+ * GetCallerIdentity with credentials just obtained (signed; needs no permission): proves they work.
+ * One attempt; failures are mapped like the exchange's.
+ */
+export async function getCallerIdentity(
+  credentials: AwsCredentials,
+  target: {
+    readonly region: string;
+    readonly endpoint: string;
+    readonly roleArn: string;
+    readonly token: TokenSummary;
+  },
+  options: ClientOptions & Pick<ExchangeOptions, 'proxy' | 'proxyVariable' | 'caBundle'>,
+): Promise<CallerIdentity> {
+  const { GetCallerIdentityCommand } = await loadSdk();
+  const client = await createStsClient(target, options, credentials);
+  try {
+    const response = await client.send(new GetCallerIdentityCommand({}));
+    const requestId = response.$metadata.requestId;
+    return {
+      account: requireField(response.Account, 'Account', requestId),
+      arn: requireField(response.Arn, 'Arn', requestId),
+      userId: requireField(response.UserId, 'UserId', requestId),
+    };
+  } catch (caught) {
+    throw toExchangeError(caught, {
+      roleArn: target.roleArn,
+      endpoint: target.endpoint,
+      durationSeconds: 0,
+      region: target.region,
+      token: target.token,
+      proxy: options.proxy,
+      proxyVariable: options.proxyVariable,
+      caBundle: options.caBundle,
+    });
+  } finally {
+    client.destroy();
+  }
+}
+
 export async function exchangeWebIdentityToken(
   request: WebIdentityExchange,
   options: ExchangeOptions,
@@ -78,24 +162,8 @@ export async function exchangeWebIdentityToken(
     caBundle: options.caBundle,
   };
 
-  const { STSClient, AssumeRoleWithWebIdentityCommand } = await loadSdk();
-  const client = new STSClient({
-    region: request.region,
-    endpoint: request.endpoint,
-    // The endpoint is already the FIPS or dual-stack one when asked for (src/config/resolve.ts);
-    // left to itself the SDK reads AWS_USE_FIPS_ENDPOINT again and rejects FIPS with an endpoint.
-    useFipsEndpoint: false,
-    useDualstackEndpoint: false,
-    maxAttempts: 1,
-    customUserAgent: USER_AGENT,
-    requestHandler: {
-      connectionTimeout: options.timeoutMs,
-      requestTimeout: options.timeoutMs,
-      throwOnRequestTimeout: true,
-      ...(options.httpAgent === undefined ? {} : { httpAgent: options.httpAgent }),
-      ...(options.httpsAgent === undefined ? {} : { httpsAgent: options.httpsAgent }),
-    },
-  });
+  const { AssumeRoleWithWebIdentityCommand } = await loadSdk();
+  const client = await createStsClient(request, options);
 
   try {
     for (let attempt = 1; ; attempt++) {
