@@ -668,7 +668,7 @@ function describeError(error: HelperError): string {
     : `${withCode} [request id ${error.requestId}]`;
 }
 
-function liveChecks(live: LiveInput, policyGiven: boolean): Check[] {
+function liveChecks(live: LiveInput): Check[] {
   const checks: Check[] = [];
   const exchange = live.exchange;
   if (exchange === undefined) {
@@ -684,15 +684,11 @@ function liveChecks(live: LiveInput, policyGiven: boolean): Check[] {
       summary: `STS issued credentials${exchange.value.assumedRoleArn === undefined ? '' : ` for ${exchange.value.assumedRoleArn}`}, valid until ${formatUtc(Math.floor(exchange.value.expiration.getTime() / 1000))}`,
     });
   } else {
-    const refusal = exchange.error.code === 'AccessDenied' && !policyGiven;
-    const hint = exchange.error.hint ?? '';
     checks.push({
       id: 'live-exchange',
       verdict: 'problem',
       summary: describeError(exchange.error),
-      fix: refusal
-        ? `${hint}; run doctor again with --trust-policy (the role's template, or aws iam get-role output) to see which condition refuses`
-        : hint,
+      ...(exchange.error.hint === undefined ? {} : { fix: exchange.error.hint }),
     });
   }
   const identity = live.callerIdentity;
@@ -779,7 +775,7 @@ export function buildDoctorReport(input: DoctorInput): DoctorReport {
     const at = checks.findIndex((check) => check.id === 'trust-policy');
     checks.splice(at < 0 ? checks.length : at, 0, pipeline);
   }
-  if (input.live !== undefined) checks.push(...liveChecks(input.live, policyInput !== undefined));
+  if (input.live !== undefined) checks.push(...liveChecks(input.live));
 
   const problems = checks.filter((check) => check.verdict === 'problem').length;
   const warnings = checks.filter((check) => check.verdict === 'warning').length;

@@ -4,6 +4,11 @@
  */
 import { HelperError, NetworkError, StsError, type TokenSummary } from '../errors.js';
 import { describeNetworkFailure, TIMEOUT_NAMES, TRANSIENT_CODES } from '../platform/network.js';
+import { PROGRAM_NAME } from '../version.js';
+
+/** The next step after a refusal whose cause AWS does not name: doctor evaluates the policy offline. */
+const DOCTOR_POLICY = `; \`${PROGRAM_NAME} doctor --trust-policy <the role's template, or aws iam get-role output>\` shows which condition refuses`;
+const DOCTOR_TOKEN = `; \`${PROGRAM_NAME} doctor\` shows the token's iss, aud and times`;
 
 export interface ExchangeContext {
   readonly roleArn: string;
@@ -84,21 +89,21 @@ function stsHint(
     case 'AccessDenied':
       return {
         message: `STS refused to let this token assume ${context.roleArn} (AccessDenied; ${facts})`,
-        hint: `check that the role exists and that its trust policy allows sts:AssumeRoleWithWebIdentity for the OIDC provider ${host} with ${host}:sub matching "${context.token.sub ?? ''}" (StringLike for wildcards) and ${host}:aud matching the token's aud`,
+        hint: `check that the role exists and that its trust policy allows sts:AssumeRoleWithWebIdentity for the OIDC provider ${host} with ${host}:sub matching "${context.token.sub ?? ''}" (StringLike for wildcards) and ${host}:aud matching the token's aud${DOCTOR_POLICY}`,
         retryable: false,
       };
     case 'InvalidIdentityToken':
       if (/no openid ?connect provider/i.test(message)) {
         return {
           message: `STS found no IAM OIDC provider for the token's issuer ${context.token.iss ?? '(none)'} in the role's account`,
-          hint: `create an IAM OIDC identity provider with URL ${context.token.iss ?? 'https://<your GitLab host>'} and audience ${describeAudience(context.token.aud)} in the account of ${context.roleArn}`,
+          hint: `create an IAM OIDC identity provider with URL ${context.token.iss ?? 'https://<your GitLab host>'} and audience ${describeAudience(context.token.aud)} in the account of ${context.roleArn}${DOCTOR_TOKEN}`,
           retryable: false,
         };
       }
       if (/audience/i.test(message)) {
         return {
           message: `STS rejected the token's audience "${describeAudience(context.token.aud)}" (InvalidIdentityToken: ${oneLine(message)})`,
-          hint: `add "${describeAudience(context.token.aud)}" as an audience (client ID) of the IAM OIDC provider ${host}, or set the job's id_tokens aud: to the provider's audience`,
+          hint: `add "${describeAudience(context.token.aud)}" as an audience (client ID) of the IAM OIDC provider ${host}, or set the job's id_tokens aud: to the provider's audience${DOCTOR_TOKEN}`,
           retryable: false,
         };
       }
@@ -111,7 +116,7 @@ function stsHint(
       }
       return {
         message: `STS rejected the ID token (InvalidIdentityToken: ${oneLine(message)}; ${facts})`,
-        hint: 'use the unmodified id_tokens: variable of the running job; tokens from another GitLab instance or a copied token do not verify',
+        hint: `use the unmodified id_tokens: variable of the running job; tokens from another GitLab instance or a copied token do not verify${DOCTOR_TOKEN}`,
         retryable: false,
       };
     case 'ExpiredTokenException':

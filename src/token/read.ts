@@ -2,6 +2,7 @@
 import type { Environment, TokenSource } from '../config/resolve.js';
 import { isHelperError, TokenError } from '../errors.js';
 import { readTextFileIfExists } from '../platform/files.js';
+import { PROGRAM_NAME } from '../version.js';
 
 export function describeTokenSource(source: TokenSource): string {
   return source.kind === 'env' ? source.name : `token file ${source.path}`;
@@ -45,7 +46,7 @@ export async function readToken(source: TokenSource, env: Environment): Promise<
     throw new TokenError({
       code: 'MissingToken',
       message: `no ID token: the variable ${source.name} is ${value === undefined ? 'not set' : 'empty'}`,
-      hint: `add to the job: \`id_tokens: { ${source.name}: { aud: https://gitlab.com } }\` (your GitLab URL as aud), or name the variable with -j/--web-identity-token-name`,
+      hint: `add to the job: \`id_tokens: { ${source.name}: { aud: https://gitlab.com } }\` (your GitLab URL as aud), or name the variable with -j/--web-identity-token-name (\`${PROGRAM_NAME} doctor\` lists the variables that hold tokens)`,
     });
   }
   return value.trim();
