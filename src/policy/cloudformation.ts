@@ -314,7 +314,12 @@ class Resolver {
     if (!isRecord(value)) return value;
     const keys = Object.keys(value);
     const [only] = keys;
-    if (keys.length === 1 && only !== undefined && (only === 'Ref' || only.startsWith('Fn::'))) {
+    // `{"Condition": "Name"}` inside a condition function; a policy's Condition is always an object.
+    const isFunction =
+      only === 'Ref' ||
+      only?.startsWith('Fn::') === true ||
+      (only === 'Condition' && typeof value[only] === 'string');
+    if (keys.length === 1 && only !== undefined && isFunction) {
       return this.call(only, value[only], at);
     }
     const result: Record<string, unknown> = {};
