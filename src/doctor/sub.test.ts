@@ -5,8 +5,21 @@ const MAIN = 'project_path:g/p:ref_type:branch:ref:main';
 
 describe('parseSub', () => {
   it.each([
-    [MAIN, [['project_path', 'g/p'], ['ref_type', 'branch'], ['ref', 'main']]],
-    ['project_path:g/p:ref:main', [['project_path', 'g/p'], ['ref', 'main']]],
+    [
+      MAIN,
+      [
+        ['project_path', 'g/p'],
+        ['ref_type', 'branch'],
+        ['ref', 'main'],
+      ],
+    ],
+    [
+      'project_path:g/p:ref:main',
+      [
+        ['project_path', 'g/p'],
+        ['ref', 'main'],
+      ],
+    ],
     ['project_path:g/*', [['project_path', 'g/*']]],
     ['project_path:g/p:ref_type:branch:ref', undefined],
     ['ref:main:project_path:g/p', undefined],
@@ -32,7 +45,10 @@ describe('explainSubMismatch', () => {
       token: 'project_path:g/p:ref_type:tag:ref:v1',
       patterns: [MAIN],
       like: false,
-      differences: ['ref_type: the role wants "branch", the token has "tag"', 'ref: the role wants "main", the token has "v1"'],
+      differences: [
+        'ref_type: the role wants "branch", the token has "tag"',
+        'ref: the role wants "main", the token has "v1"',
+      ],
       fix: /^the role trusts branch main, this pipeline runs for tag v1: add "project_path:g\/p:ref_type:tag:ref:v1"/,
     },
     {
@@ -50,7 +66,9 @@ describe('explainSubMismatch', () => {
       token: MAIN,
       patterns: ['project_path:g/p:ref_type:branch:ref:*'],
       like: false,
-      differences: ['"project_path:g/p:ref_type:branch:ref:*" holds a wildcard, but StringEquals compares * and ? literally'],
+      differences: [
+        '"project_path:g/p:ref_type:branch:ref:*" holds a wildcard, but StringEquals compares * and ? literally',
+      ],
       fix: /^use StringLike for the sub condition/,
     },
     {
