@@ -10,7 +10,7 @@
 // bench/RESULTS.md has the figures these choices were measured with.
 import { chmod, rm, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
-import { CLI_BUNDLE, LAZY_PACKAGES } from './bundle-options.mjs';
+import { CLI_BUNDLE, LAZY_PACKAGES, SEPARATE_COMMANDS } from './bundle-options.mjs';
 
 // dist/release (the standalone binaries) is not ours to remove.
 for (const output of [
@@ -18,6 +18,7 @@ for (const output of [
   'dist/main.cjs',
   'dist/main.cjs.LEGAL.txt',
   'dist/vendor',
+  'dist/commands',
   'dist/lib',
   'dist/types',
 ]) {
@@ -25,14 +26,36 @@ for (const output of [
 }
 
 const vendorFile = (name) => `vendor/${name.replaceAll('/', '-')}.cjs`;
-const lazyPackages = {
+/** `dist` for main.cjs, `..` for a file in dist/commands/. */
+const lazyPackages = (toDist) => ({
   name: 'lazy-packages',
   setup(pluginBuild) {
     const filter = new RegExp(`^(${LAZY_PACKAGES.map((name) => name.replace(/[/.]/g, '\\$&')).join('|')})$`);
-    pluginBuild.onResolve({ filter }, (args) => ({ path: `./${vendorFile(args.path)}`, external: true }));
+    pluginBuild.onResolve({ filter }, (args) => ({
+      path: `${toDist}/${vendorFile(args.path)}`,
+      external: true,
+    }));
+  },
+});
+const separateCommands = {
+  name: 'separate-commands',
+  setup(pluginBuild) {
+    const filter = new RegExp(`^\\./commands/(${SEPARATE_COMMANDS.join('|')})\\.js$`);
+    pluginBuild.onResolve({ filter }, (args) => ({
+      path: args.path.replace(/\.js$/, '.cjs'),
+      external: true,
+    }));
   },
 };
-await build({ ...CLI_BUNDLE, outfile: 'dist/main.cjs', plugins: [lazyPackages] });
+await build({ ...CLI_BUNDLE, outfile: 'dist/main.cjs', plugins: [lazyPackages('.'), separateCommands] });
+for (const name of SEPARATE_COMMANDS) {
+  await build({
+    ...CLI_BUNDLE,
+    entryPoints: [`src/cli/commands/${name}.ts`],
+    outfile: `dist/commands/${name}.cjs`,
+    plugins: [lazyPackages('..')],
+  });
+}
 for (const name of LAZY_PACKAGES) {
   await build({
     ...CLI_BUNDLE,

@@ -16,5 +16,11 @@ export const CLI_BUNDLE = {
   logLevel: 'warning',
 };
 
-/** Packages only an STS exchange or a file lock needs: never loaded when the cache answers. */
-export const LAZY_PACKAGES = ['@aws-sdk/client-sts', 'hpagent', 'proper-lockfile'];
+/** Packages only an STS exchange, a file lock or `doctor` (yaml) needs: never loaded when the cache answers. */
+export const LAZY_PACKAGES = ['@aws-sdk/client-sts', 'hpagent', 'proper-lockfile', 'yaml'];
+
+/**
+ * Commands rarely run, each bundled into a file of its own (dist/commands/<name>.cjs) that only
+ * choosing it loads: their code would otherwise sit in main.cjs and cost every `process` start.
+ */
+export const SEPARATE_COMMANDS = ['doctor', 'role-template'];

@@ -29,7 +29,15 @@ export interface HelperErrorInit {
   readonly retryable?: boolean | undefined;
 }
 
+/**
+ * Brands a HelperError so that it is recognised across separately bundled files: the npm form loads
+ * rarely used commands (doctor, role-template) from files of their own, with their own copy of this
+ * class.
+ */
+const HELPER_ERROR = Symbol.for('gitlab-aws-credential-helper.HelperError');
+
 export class HelperError extends Error {
+  readonly [HELPER_ERROR] = true;
   readonly code: string;
   readonly origin: ErrorOrigin;
   readonly hint: string | undefined;
@@ -105,5 +113,7 @@ export function helperError(origin: ErrorOrigin, init: HelperErrorInit): HelperE
 }
 
 export function isHelperError(value: unknown): value is HelperError {
-  return value instanceof HelperError;
+  return (
+    value instanceof HelperError || (typeof value === 'object' && value !== null && HELPER_ERROR in value)
+  );
 }

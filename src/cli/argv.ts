@@ -7,7 +7,7 @@
  * so this file walks argv itself and leaves values to the settings resolution.
  */
 import type { CommandName, OptionSpec } from '../config/options.js';
-import { OPTIONS } from '../config/options.js';
+import { MODES, OPTIONS } from '../config/options.js';
 import type { FlagValues } from '../config/resolve.js';
 
 export interface CommandInfo {
@@ -45,10 +45,12 @@ export function optionsOf(command: string): readonly OptionSpec[] {
   return OPTIONS.filter((spec) => (spec.commands as readonly string[]).includes(command));
 }
 
-/** Options that every credential command takes, and that may therefore stand before the command. */
+/** Options that every credential command (mode) takes, and that may therefore stand before the command. */
 export function globalOptions(commands: readonly CommandInfo[]): readonly OptionSpec[] {
   const names = commands
-    .filter((command) => command.subcommands === undefined)
+    .filter(
+      (command) => command.subcommands === undefined && (MODES as readonly string[]).includes(command.name),
+    )
     .map((command) => command.name);
   return OPTIONS.filter((spec) => names.every((name) => (spec.commands as readonly string[]).includes(name)));
 }
@@ -109,6 +111,12 @@ function findLong(
   return undefined;
 }
 
+/** A repeatable option (`--parameter`) keeps every value in order; any other, the last. */
+function setValue(flags: FlagValues, spec: OptionSpec, value: string): void {
+  const previous = flags[spec.key];
+  flags[spec.key] = spec.repeatable === true ? [...(Array.isArray(previous) ? previous : []), value] : value;
+}
+
 /**
  * Reads the option at argv[index] into `flags` and returns the index after it (and its value).
  * A required value is taken from the next word even when it starts with a dash, as Commander did,
@@ -133,12 +141,12 @@ function readOption(
       return index + 1;
     }
     if (equals !== -1) {
-      flags[spec.key] = arg.slice(equals + 1);
+      setValue(flags, spec, arg.slice(equals + 1));
       return index + 1;
     }
     const value = argv[index + 1];
     if (value === undefined) throw new UsageError(`option '${optionUsage(spec)}' argument missing`);
-    flags[spec.key] = value;
+    setValue(flags, spec, value);
     return index + 2;
   }
   // Short options: `-A 123`, `-A123`, and clusters of switches such as `-eh`.
@@ -152,12 +160,12 @@ function readOption(
     }
     const attached = arg.slice(position + 1);
     if (attached !== '') {
-      flags[spec.key] = attached;
+      setValue(flags, spec, attached);
       return index + 1;
     }
     const value = argv[index + 1];
     if (value === undefined) throw new UsageError(`option '${optionUsage(spec)}' argument missing`);
-    flags[spec.key] = value;
+    setValue(flags, spec, value);
     return index + 2;
   }
   return index + 1;

@@ -1,5 +1,5 @@
 /** The one place where a failure becomes a line on stderr and an exit code. */
-import { HelperError } from '../errors.js';
+import { isHelperError } from '../errors.js';
 import type { Redactor } from '../platform/redact.js';
 import { PROGRAM_NAME } from '../version.js';
 
@@ -16,7 +16,7 @@ function sentence(text: string): string {
 }
 
 export function formatErrorLine(error: unknown): string {
-  if (error instanceof HelperError) {
+  if (isHelperError(error)) {
     const hint = error.hint === undefined || error.hint === '' ? '' : ` Fix: ${sentence(error.hint)}`;
     return `${PROGRAM_NAME}: ${sentence(error.message)}${hint}`;
   }
@@ -29,7 +29,7 @@ export const EXIT_COMMAND_NOT_FOUND = 127;
 export const EXIT_COMMAND_NOT_RUNNABLE = 126;
 
 export function exitCodeFor(error: unknown): number {
-  if (!(error instanceof HelperError)) return EXIT_FAILURE;
+  if (!isHelperError(error)) return EXIT_FAILURE;
   if (error.origin === 'config') return EXIT_USAGE;
   if (error.code === 'CommandNotFound') return EXIT_COMMAND_NOT_FOUND;
   if (error.code === 'CommandFailed') return EXIT_COMMAND_NOT_RUNNABLE;

@@ -31,12 +31,19 @@ describe('the npm package', () => {
       execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: root, encoding: 'utf8' }),
     ) as [{ files: { path: string }[] }];
     const paths = pack.files.map((file) => file.path);
-    for (const expected of ['dist/cli.cjs', 'dist/main.cjs', 'dist/lib/index.js', 'dist/types/index.d.ts']) {
+    for (const expected of [
+      'dist/cli.cjs',
+      'dist/main.cjs',
+      'dist/commands/doctor.cjs',
+      'dist/commands/role-template.cjs',
+      'dist/lib/index.js',
+      'dist/types/index.d.ts',
+    ]) {
       expect(paths).toContain(expected);
     }
     for (const path of paths) {
       expect(path).toMatch(
-        /^(dist\/(cli\.cjs|main\.cjs|vendor\/|lib\/|types\/)|README\.md$|LICENSE$|package\.json$)/,
+        /^(dist\/(cli\.cjs|main\.cjs|commands\/|vendor\/|lib\/|types\/)|README\.md$|LICENSE$|package\.json$)/,
       );
     }
     expect(paths.some((path) => /\.test\.|release\//.test(path))).toBe(false);
@@ -77,6 +84,19 @@ describe('the npm package', () => {
         AccessKeyId: expect.stringMatching(/^ASIA/),
       });
       expect(bed.sts.exchangeCount()).toBe(before + 1);
+
+      // The commands bundled into files of their own (and yaml, vendored) load from the install.
+      const bin = join(project, 'node_modules/.bin/gitlab-aws-credential-helper');
+      const template = await run(bin, ['role-template', '--provider-host', bed.issuer.host], job.env);
+      expect(template.code, template.stderr).toBe(0);
+      await writeFile(join(job.home, 'role.yml'), template.stdout);
+      const doctor = await run(
+        bin,
+        ['doctor', '--trust-policy', join(job.home, 'role.yml'), '--live'],
+        job.env,
+      );
+      expect(doctor.stdout).toContain('ok       trust-policy ');
+      expect(doctor.stdout).toContain('ok       live-caller-identity ');
     } finally {
       await job.cleanup();
     }
