@@ -19,6 +19,16 @@ export {
 } from './obtain.js';
 /** Output formats as pure functions. */
 export { formatCredentialProcessJson, formatEnvLines } from './output/formats.js';
+/** Evaluates an IAM role trust policy as STS does for AssumeRoleWithWebIdentity, with explanations. */
+export {
+  type ConditionResult,
+  evaluateTrustPolicy,
+  parseTrustPolicy,
+  type StatementResult,
+  type TrustDecision,
+  type TrustPolicy,
+  type TrustRequest,
+} from './policy/trust.js';
 /** The STS exchange, behind one function. */
 export { exchangeWebIdentityToken, type WebIdentityExchange } from './sts/exchange.js';
 /** Reads a GitLab ID token's claims without verifying it. */

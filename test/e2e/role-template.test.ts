@@ -149,26 +149,31 @@ function evaluate(policy: unknown, projectPath: string, claims: Claims): boolean
   }).allowed;
 }
 
+/** The built helper's template for `projectPath` on the test bed's issuer. */
+function printTemplate(format: (typeof FORMATS)[number], projectPath: string, args: readonly string[]) {
+  return runCli(
+    [
+      'role-template',
+      '--format',
+      format,
+      '--project-path',
+      projectPath,
+      '--provider-host',
+      bed.issuer.host,
+      '--audience',
+      bed.issuer.iss,
+      ...args,
+    ],
+    { PATH: process.env.PATH },
+  );
+}
+
 describe.each(FORMATS)('role-template --format %s', (format) => {
   it.each(VARIANTS)(
     '$name: admits its project and refs, refuses other projects, refs and audiences',
     async (variant) => {
       const projectPath = `tpl-group/${format}-${++projectCounter}`;
-      const printed = await runCli(
-        [
-          'role-template',
-          '--format',
-          format,
-          '--project-path',
-          projectPath,
-          '--provider-host',
-          bed.issuer.host,
-          '--audience',
-          bed.issuer.iss,
-          ...variant.args,
-        ],
-        { PATH: process.env.PATH },
-      );
+      const printed = await printTemplate(format, projectPath, variant.args);
       expect(printed.stderr).toBe('');
       expect(printed.code).toBe(0);
       if (format === 'cloudformation') {
@@ -219,22 +224,7 @@ describe.each(FORMATS)('role-template --format %s', (format) => {
 
   it('names a long project’s role as the helper does (cut to 64), and sets MaxSessionDuration from --duration-seconds', async () => {
     const projectPath = `tpl-group/${format}-${'very-long-project-name-'.repeat(3)}${++projectCounter}`;
-    const printed = await runCli(
-      [
-        'role-template',
-        '--format',
-        format,
-        '--project-path',
-        projectPath,
-        '--provider-host',
-        bed.issuer.host,
-        '--audience',
-        bed.issuer.iss,
-        '--duration-seconds',
-        '7200',
-      ],
-      { PATH: process.env.PATH },
-    );
+    const printed = await printTemplate(format, projectPath, ['--duration-seconds', '7200']);
     expect(printed.code).toBe(0);
     if (format === 'cloudformation') {
       const file = join(dir, `${format}-long.yaml`);

@@ -109,6 +109,7 @@ describe('the npm package', () => {
       'obtainCredentials',
       'exchangeWebIdentityToken',
       'formatCredentialProcessJson',
+      'evaluateTrustPolicy',
     ]) {
       expect(typeof library[name], name).toBe('function');
     }
