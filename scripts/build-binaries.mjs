@@ -8,7 +8,8 @@
 // Archives are reproducible: fixed order, modes, owners and mtimes (SOURCE_DATE_EPOCH, else the
 // commit's time), and a gzip header without a time stamp.
 //
-// BINARY_TARGETS=linux-x64 builds only the named targets (comma-separated).
+// BINARY_TARGETS=linux-x64 builds only the named targets (comma-separated). Names, targets and the
+// places a release goes to are stated once, in scripts/release.json.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, copyFile, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
@@ -17,15 +18,10 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { create as createTar } from 'tar';
 import { CLI_BUNDLE } from './bundle-options.mjs';
+import release from './release.json' with { type: 'json' };
 
-const PROGRAM = 'gitlab-aws-credential-helper';
-/** Our target name → Bun's compile target and the archive's suffix. */
-const TARGETS = {
-  'linux-x64': { bun: 'bun-linux-x64', archive: 'linux_amd64' },
-  'linux-arm64': { bun: 'bun-linux-arm64', archive: 'linux_arm64' },
-  'linux-x64-musl': { bun: 'bun-linux-x64-musl', archive: 'linux_amd64_musl' },
-  'linux-arm64-musl': { bun: 'bun-linux-arm64-musl', archive: 'linux_arm64_musl' },
-};
+/** Program name and targets (our name → Bun's compile target and the archive's suffix). */
+const { program: PROGRAM, targets: TARGETS } = release;
 
 const RELEASE = 'dist/release';
 const WORK = join(RELEASE, 'build');

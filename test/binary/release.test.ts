@@ -9,14 +9,13 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { list as listTar } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJob, PIPELINE_ID, run } from '../e2e/harness.js';
 import { startTestBed, type TestBed } from '../support/bed.js';
+import { PACKAGE_REGISTRY, servePackageRegistry } from '../support/release.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const release = join(root, 'dist/release');
@@ -260,38 +259,23 @@ async function readmeInstallLines(): Promise<string[]> {
     .filter((line): line is string => line !== undefined);
 }
 
-function serve(directory: string): Promise<{ server: Server; url: string }> {
-  const server = createServer((request, response) => {
-    const name = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname.split('/').at(-1) ?? '');
-    readFile(join(directory, name)).then(
-      (body) => response.writeHead(200, { 'content-length': body.length }).end(body),
-      () => response.writeHead(404).end(),
-    );
-  });
-  return new Promise((done) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      done({ server, url: `http://127.0.0.1:${port}/releases/${version}` });
-    });
-  });
-}
-
 describe("the README's install snippet", () => {
   async function runSnippet(
     directory: string,
   ): Promise<{ code: number | null; output: string; bin: string }> {
-    const { server, url } = await serve(directory);
+    const registry = await servePackageRegistry(directory);
     const work = await mkdtemp(join(scratch, 'install-'));
     const bin = join(work, 'bin');
     await mkdir(bin);
     try {
-      const lines = (await readmeInstallLines()).map((line) =>
-        line.replace(/^GACH_URL=.*$/, `GACH_URL=${url}`).replaceAll('/usr/local/bin', bin),
-      );
+      const readmeLines = await readmeInstallLines();
       expect(
-        lines.some((line) => line.startsWith(`GACH_URL=${url}`)),
-        'the snippet sets GACH_URL',
+        readmeLines.some((line) => line.startsWith(`GACH_URL=${PACKAGE_REGISTRY}/`)),
+        `the snippet downloads from the project's generic package registry, ${PACKAGE_REGISTRY}`,
       ).toBe(true);
+      const lines = readmeLines.map((line) =>
+        line.replace(PACKAGE_REGISTRY, registry.url).replaceAll('/usr/local/bin', bin),
+      );
       const result = await run(
         'bash',
         ['-euo', 'pipefail', '-c', lines.join('\n')],
@@ -300,7 +284,7 @@ describe("the README's install snippet", () => {
       );
       return { code: result.code, output: `${result.stdout}${result.stderr}`, bin };
     } finally {
-      server.close();
+      await registry.stop();
     }
   }
 
