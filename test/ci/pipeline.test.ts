@@ -7,6 +7,7 @@
  * against local stand-ins of GitLab's package API, a registry and npm in test/image/release-jobs.test.ts.
  */
 import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -18,7 +19,7 @@ import {
   ROOT,
   stringList,
 } from '../support/gitlab-ci.js';
-import { IMAGE_ARCHIVE, releaseFiles, VERSION } from '../support/release.js';
+import { IMAGE, IMAGE_ARCHIVE, PACKAGE_REGISTRY, releaseFiles, VERSION } from '../support/release.js';
 
 let ci: CiMap;
 
@@ -197,5 +198,17 @@ describe('.gitlab-ci.yml', () => {
       NPM_ID_TOKEN: { aud: 'npm:registry.npmjs.org' },
       SIGSTORE_ID_TOKEN: { aud: 'sigstore' },
     });
+  });
+});
+
+describe('the README', () => {
+  it('names the image, the package and the download place that the release pipeline fills', async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(`FROM ${IMAGE}:${VERSION} AS `);
+    expect(readme).toContain(`  ${IMAGE}:${VERSION} env --export`);
+    expect(readme).toContain(`npm install --global ${packageJson.name}\n`);
+    expect(readme).toContain(`- GACH_VERSION=${VERSION}\n`);
+    expect(readme).toContain(`GACH_URL=${PACKAGE_REGISTRY}/$GACH_VERSION\n`);
+    expect(readme).toContain('### Releasing');
   });
 });
