@@ -1,7 +1,7 @@
 // `npm run build:image`: the container image, built from the Dockerfile with buildah, offline.
 //
 // scripts/image-rootfs.sh lays out the Dockerfile's rootfs stage here, from the linux_amd64 release
-// archive of `npm run build:binaries`, and buildah takes that directory as the named build context
+// archive of `npm run build:binaries` (built first when it is missing), and buildah takes that directory as the named build context
 // `rootfs`, so the stage that needs Debian's image does not run. buildah works in a storage of its
 // own (vfs, no mounts, removed afterwards) and writes the image as an OCI archive,
 // dist/release/gitlab-aws-credential-helper_<version>_linux_amd64-image.oci.tar. Creation time and
@@ -30,7 +30,12 @@ const archiveSuffix = release.targets[release.imageTarget].archive;
 const archive = join(RELEASE, `${release.program}_${version}_${archiveSuffix}.tar.gz`);
 const output = join(RELEASE, `${release.program}_${version}_${archiveSuffix}-image.oci.tar`);
 if (!existsSync(archive)) {
-  throw new Error(`${archive} is missing: run \`npm run build:binaries\` first`);
+  // A clean clone: build the one archive the image takes (build:binaries builds all four).
+  console.log(`${archive} is missing: building it with BINARY_TARGETS=${release.imageTarget}`);
+  execFileSync(process.execPath, ['scripts/build-binaries.mjs'], {
+    stdio: 'inherit',
+    env: { ...process.env, BINARY_TARGETS: release.imageTarget },
+  });
 }
 try {
   execFileSync('buildah', ['--version'], { stdio: 'ignore' });
