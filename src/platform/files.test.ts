@@ -112,14 +112,47 @@ describe('updateFileSecurely', () => {
     expect((await stat(file)).ino).toBe(before.ino);
   });
 
-  it.skipIf(!isRoot)('keeps the owner of a file that root edits', async () => {
-    const file = join(dir, 'credentials');
+  it.skipIf(!isRoot)('keeps the owner of a file that root edits in that owner’s directory', async () => {
+    const home = join(dir, 'home');
+    await mkdir(home);
+    await chown(home, NOBODY, NOBODY);
+    const file = join(home, 'credentials');
     await writeFile(file, 'old', { mode: 0o600 });
     await chown(file, NOBODY, NOBODY);
     await updateFileSecurely(file, () => 'new');
     const after = await stat(file);
-    expect([after.uid, after.gid]).toEqual([NOBODY, NOBODY]);
+    expect([after.uid, after.gid, after.mode & 0o777]).toEqual([NOBODY, NOBODY, 0o600]);
+    expect(await readFile(file, 'utf8')).toBe('new');
   });
+
+  it.skipIf(!isRoot)(
+    'gives root’s secrets to nobody else: a file another user planted in a directory not theirs ends up root’s',
+    async () => {
+      // /tmp/aws.env created first by another user; root's `env --filename /tmp/aws.env` replaces it.
+      const shared = join(dir, 'shared');
+      await mkdir(shared, { mode: 0o1777 });
+      await chmod(shared, 0o1777);
+      for (const [name, write] of [
+        ['aws.env', (path: string) => writeSecretFile(path, 'SECRET=1\n')],
+        ['credentials', (path: string) => updateFileSecurely(path, () => '[default]\nk = v\n')],
+      ] as const) {
+        const file = join(shared, name);
+        await writeFile(file, '', { mode: 0o666 });
+        await chown(file, NOBODY, NOBODY);
+        await write(file);
+        const after = await stat(file);
+        expect([name, after.uid, after.gid, after.mode & 0o777]).toEqual([
+          name,
+          0,
+          process.getgid?.(),
+          0o600,
+        ]);
+        const read = spawnSync('cat', [file], { uid: NOBODY, gid: NOBODY, encoding: 'utf8' });
+        expect(read.status, name).not.toBe(0);
+        expect(read.stdout).toBe('');
+      }
+    },
+  );
 
   it('refuses a symbolic link, leaving the link and its target byte-identical', async () => {
     const real = join(dir, 'real-credentials');

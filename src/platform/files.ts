@@ -451,11 +451,8 @@ async function writeAtomically(
   try {
     // O_EXCL | O_NOFOLLOW: never open something planted at the temporary name.
     handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o600);
-    const uid = process.getuid?.();
-    if (existing !== undefined && uid === 0 && (existing.uid !== 0 || existing.gid !== process.getgid?.())) {
-      // Root (e.g. sudo) editing a user's file must not leave the user with a file they cannot read.
-      await handle.chown(existing.uid, existing.gid);
-    }
+    const owner = await ownerToKeep(target, existing);
+    if (owner !== undefined) await handle.chown(owner.uid, owner.gid);
     // The umask applied at creation can only have removed bits; make it exactly 0600.
     await handle.chmod(0o600);
     await handle.writeFile(content, 'utf8');
@@ -471,6 +468,21 @@ async function writeAtomically(
     await handle?.close().catch(() => undefined);
     if (!renamed) await unlink(temp).catch(() => undefined);
   }
+}
+
+/**
+ * The owner to give the new file: root (e.g. sudo) editing a user's file must not leave that user with
+ * a file they cannot read, but only a user who also owns the directory really owns the file. Anyone
+ * can create `/tmp/aws.env` first; root's credentials must not become theirs.
+ */
+async function ownerToKeep(
+  target: string,
+  existing: Stats | undefined,
+): Promise<{ uid: number; gid: number } | undefined> {
+  if (existing === undefined || process.getuid?.() !== 0) return undefined;
+  if (existing.uid === 0 && existing.gid === process.getgid?.()) return undefined;
+  const directory = await stat(dirname(target));
+  return directory.uid === existing.uid ? { uid: existing.uid, gid: existing.gid } : undefined;
 }
 
 /** Makes the rename durable; not supported everywhere (Windows), where it is skipped. */
