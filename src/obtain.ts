@@ -4,6 +4,7 @@
  */
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
+import { isStsHostOfPartition } from './aws/partitions.js';
 import type { Environment, Settings } from './config/resolve.js';
 import type { AssumedRole, AwsCredentials } from './credentials.js';
 import type { TokenSummary } from './errors.js';
@@ -62,6 +63,31 @@ export function sendsTokenInClear(endpoint: string): boolean {
   return !(host === 'localhost' || host === '::1' || /^127\./.test(host));
 }
 
+/**
+ * What the user must hear before the ID token (a bearer credential for every role that trusts the
+ * project) leaves for `settings.endpoint`: a plain-HTTP hop, or a host that only the all-services
+ * `AWS_ENDPOINT_URL` chose (often LocalStack or an S3-compatible store, not meant for STS).
+ */
+export function tokenDestinationWarnings(
+  settings: Pick<Settings, 'endpoint' | 'endpointSource' | 'partition'>,
+): string[] {
+  const warnings: string[] = [];
+  if (sendsTokenInClear(settings.endpoint)) {
+    warnings.push(
+      `warning: the ID token goes to ${settings.endpoint} over plain HTTP; use https (check --endpoint-url, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL)`,
+    );
+  }
+  if (settings.endpointSource === 'AWS_ENDPOINT_URL' && URL.canParse(settings.endpoint)) {
+    const host = new URL(settings.endpoint).hostname;
+    if (!isStsHostOfPartition(host.replace(/^\[|\]$/g, ''), settings.partition)) {
+      warnings.push(
+        `warning: the ID token goes to ${host}, which is not an AWS STS host, because AWS_ENDPOINT_URL (the endpoint of every AWS service) names it; set AWS_ENDPOINT_URL_STS or --endpoint-url to the STS endpoint you mean, or AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true for AWS's own`,
+      );
+    }
+  }
+  return warnings;
+}
+
 export async function obtainCredentials(settings: Settings, deps: ObtainDependencies): Promise<ObtainResult> {
   const now = deps.now ?? Date.now;
   const log = deps.log ?? (() => {});
@@ -86,11 +112,7 @@ export async function obtainCredentials(settings: Settings, deps: ObtainDependen
     claims.exp === undefined ? now() + 5 * 60_000 : (claims.exp + TOKEN_CLOCK_SKEW_SECONDS) * 1000;
   // The SDK, the proxy agents and the CA bundle are loaded only here: a cache hit never pays for them.
   const produce = async (): Promise<AssumedRole> => {
-    if (sendsTokenInClear(request.endpoint)) {
-      deps.warn?.(
-        `warning: the ID token goes to ${request.endpoint} over plain HTTP; use https (check --endpoint-url, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL)`,
-      );
-    }
+    for (const warning of tokenDestinationWarnings(settings)) deps.warn?.(warning);
     const exchange = deps.exchange ?? (await import('./sts/exchange.js')).exchangeWebIdentityToken;
     const customAgents = deps.httpAgent !== undefined || deps.httpsAgent !== undefined;
     const network = customAgents

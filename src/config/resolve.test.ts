@@ -35,7 +35,7 @@ describe('resolveSettings', () => {
       durationSeconds: 3600,
       region: 'us-east-1',
       endpoint: 'https://sts.us-east-1.amazonaws.com',
-      endpointIsCustom: false,
+      endpointSource: undefined,
       profileName: 'default',
       cache: { enabled: true, reuse: true, refreshWindowSeconds: 1200 },
       maxAttempts: 5,
@@ -100,13 +100,20 @@ describe('resolveSettings', () => {
       AWS_ENDPOINT_URL: 'http://general:1',
       AWS_ENDPOINT_URL_STS: 'http://sts-only:2',
     };
-    expect(resolveSettings('process', {}, env).endpoint).toBe('http://sts-only:2');
-    expect(resolveSettings('process', {}, { ...env, AWS_ENDPOINT_URL_STS: undefined }).endpoint).toBe(
+    const endpointOf = (flags: FlagValues, environment: Environment) => {
+      const settings = resolveSettings('process', flags, environment);
+      return [settings.endpoint, settings.endpointSource];
+    };
+    expect(endpointOf({}, env)).toEqual(['http://sts-only:2', 'AWS_ENDPOINT_URL_STS']);
+    expect(endpointOf({}, { ...env, AWS_ENDPOINT_URL_STS: undefined })).toEqual([
       'http://general:1',
-    );
-    expect(resolveSettings('process', { endpointUrl: 'http://flag:3' }, env).endpoint).toBe('http://flag:3');
-    const ignored = resolveSettings('process', {}, { ...env, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' });
-    expect(ignored.endpoint).toBe('https://sts.us-east-1.amazonaws.com');
+      'AWS_ENDPOINT_URL',
+    ]);
+    expect(endpointOf({ endpointUrl: 'http://flag:3' }, env)).toEqual(['http://flag:3', '--endpoint-url']);
+    expect(endpointOf({}, { ...env, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' })).toEqual([
+      'https://sts.us-east-1.amazonaws.com',
+      undefined,
+    ]);
   });
 
   it('reads the token from a file when asked', () => {

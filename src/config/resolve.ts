@@ -61,8 +61,8 @@ export interface Settings {
   readonly partition: Partition;
   /** The STS endpoint to call. */
   readonly endpoint: string;
-  /** True when the endpoint came from a flag or AWS_ENDPOINT_URL*, not from the region. */
-  readonly endpointIsCustom: boolean;
+  /** The flag or variable the endpoint came from; `undefined` when it follows from the region. */
+  readonly endpointSource: string | undefined;
   readonly profileName: string;
   readonly filename: string | undefined;
   readonly exportPrefix: boolean;
@@ -290,17 +290,17 @@ function resolveEndpoint(
   flags: FlagValues,
   env: Environment,
   region: string,
-): { endpoint: string; custom: boolean } | undefined {
+): { endpoint: string; source: string | undefined } | undefined {
   const ignoreEnv = awsSwitch(collector, env, 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS');
   const given = rawValue('endpointUrl', flags, env, ignoreEnv);
   if (given !== undefined) {
     const url = collector.attempt(() => parseUrl(given.text, given.source));
-    return url === undefined ? undefined : { endpoint: url, custom: true };
+    return url === undefined ? undefined : { endpoint: url, source: given.source };
   }
   const useFips = awsSwitch(collector, env, 'AWS_USE_FIPS_ENDPOINT');
   const useDualStack = awsSwitch(collector, env, 'AWS_USE_DUALSTACK_ENDPOINT');
   const endpoint = collector.attempt(() => stsEndpointForRegion(region, { useFips, useDualStack }));
-  return endpoint === undefined ? undefined : { endpoint, custom: false };
+  return endpoint === undefined ? undefined : { endpoint, source: undefined };
 }
 
 /**
@@ -413,7 +413,7 @@ export function resolveSettings(command: CommandName, flags: FlagValues, env: En
     region,
     partition,
     endpoint: endpoint.endpoint,
-    endpointIsCustom: endpoint.custom,
+    endpointSource: endpoint.source,
     profileName,
     filename,
     exportPrefix,
