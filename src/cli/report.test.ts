@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, StsError } from '../errors.js';
+import { ConfigError, HelperError, StsError } from '../errors.js';
 import { Redactor } from '../platform/redact.js';
 import { exitCodeFor, formatErrorLine, reportError } from './report.js';
 
@@ -27,6 +27,19 @@ describe('error reporting', () => {
     expect(exitCodeFor(new ConfigError({ code: 'X', message: 'm' }))).toBe(2);
     expect(exitCodeFor(new StsError({ code: 'AccessDenied', message: 'm' }))).toBe(1);
     expect(exitCodeFor(new Error('x'))).toBe(1);
+  });
+
+  it('running a command (env -- CMD): 125 for every failure of its own, 126 and 127 for the command', () => {
+    const runner = 'command runner' as const;
+    expect(exitCodeFor(new ConfigError({ code: 'X', message: 'm' }), runner)).toBe(125);
+    expect(exitCodeFor(new StsError({ code: 'AccessDenied', message: 'm' }), runner)).toBe(125);
+    expect(exitCodeFor(new Error('x'), runner)).toBe(125);
+    expect(exitCodeFor(new HelperError('process', { code: 'CommandFailed', message: 'm' }), runner)).toBe(
+      126,
+    );
+    expect(exitCodeFor(new HelperError('process', { code: 'CommandNotFound', message: 'm' }), runner)).toBe(
+      127,
+    );
   });
 
   it('redacts secrets, also in --debug stack traces and causes', () => {

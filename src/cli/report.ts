@@ -27,12 +27,21 @@ export function formatErrorLine(error: unknown): string {
 /** As env(1) and shells do: 127 when the command is not found, 126 when it cannot be run. */
 export const EXIT_COMMAND_NOT_FOUND = 127;
 export const EXIT_COMMAND_NOT_RUNNABLE = 126;
+/**
+ * `env -- CMD`: our own failure, as env(1) and timeout(1) report theirs, so that it cannot be taken
+ * for an exit code of the command (which owns 0 to 255, 1 and 2 included).
+ */
+export const EXIT_RUNNER_FAILED = 125;
 
-export function exitCodeFor(error: unknown): number {
+/** Who the exit code speaks for: the helper alone, or a command it runs (`env -- CMD`). */
+export type ExitCodeContext = 'helper' | 'command runner';
+
+export function exitCodeFor(error: unknown, context: ExitCodeContext = 'helper'): number {
+  if (isHelperError(error) && error.code === 'CommandNotFound') return EXIT_COMMAND_NOT_FOUND;
+  if (isHelperError(error) && error.code === 'CommandFailed') return EXIT_COMMAND_NOT_RUNNABLE;
+  if (context === 'command runner') return EXIT_RUNNER_FAILED;
   if (!isHelperError(error)) return EXIT_FAILURE;
   if (error.origin === 'config') return EXIT_USAGE;
-  if (error.code === 'CommandNotFound') return EXIT_COMMAND_NOT_FOUND;
-  if (error.code === 'CommandFailed') return EXIT_COMMAND_NOT_RUNNABLE;
   return EXIT_FAILURE;
 }
 
@@ -49,9 +58,14 @@ function describeCauses(error: unknown): string {
 
 export function reportError(
   error: unknown,
-  options: { readonly debug: boolean; readonly redactor: Redactor; readonly write: (text: string) => void },
+  options: {
+    readonly debug: boolean;
+    readonly redactor: Redactor;
+    readonly write: (text: string) => void;
+    readonly context?: ExitCodeContext;
+  },
 ): number {
   if (options.debug) options.write(`${options.redactor.redact(describeCauses(error))}\n`);
   options.write(`${options.redactor.redact(formatErrorLine(error))}\n`);
-  return exitCodeFor(error);
+  return exitCodeFor(error, options.context);
 }

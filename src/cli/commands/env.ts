@@ -2,6 +2,8 @@ import type { Environment } from '../../config/resolve.js';
 import { ConfigError } from '../../errors.js';
 import { credentialVariables, formatEnvLines } from '../../output/formats.js';
 import { writeSecretFile } from '../../platform/files.js';
+import type { CommandOutcome } from '../../platform/spawn.js';
+import { reportError } from '../report.js';
 import type { CommandRun } from '../run.js';
 import { obtainForRun } from './shared.js';
 
@@ -27,26 +29,42 @@ export function childEnvironment(
 
 export async function runEnv(run: CommandRun): Promise<number> {
   const [command, ...args] = run.argv;
-  const printing =
-    run.flags.filename !== undefined ? '--filename' : run.flags.export === true ? '--export' : undefined;
-  if (command !== undefined && printing !== undefined) {
-    throw new ConfigError({
-      code: 'ConflictingOptions',
-      message: `env -- ${command} runs a command with the credentials, so ${printing} has nothing to write`,
-      hint: 'either run a command after --, or print the variables (--export for eval, --filename for a file), not both',
-    });
-  }
-  const { credentials, settings } = await obtainForRun(run);
-  if (command !== undefined) {
+  if (command === undefined) return printVariables(run);
+  let outcome: CommandOutcome;
+  let spawning: typeof import('../../platform/spawn.js');
+  try {
+    const printing =
+      run.flags.filename !== undefined ? '--filename' : run.flags.export === true ? '--export' : undefined;
+    if (printing !== undefined) {
+      throw new ConfigError({
+        code: 'ConflictingOptions',
+        message: `env -- ${command} runs a command with the credentials, so ${printing} has nothing to write`,
+        hint: 'either run a command after --, or print the variables (--export for eval, --filename for a file), not both',
+      });
+    }
+    const { credentials, settings } = await obtainForRun(run);
     const tokenVariable = settings.tokenSource.kind === 'env' ? settings.tokenSource.name : undefined;
-    // Loaded here: child_process and tty are no part of the other modes' start-up.
-    const { runCommand } = await import('../../platform/spawn.js');
-    return runCommand(
+    // Loaded here: child_process is no part of the other modes' start-up.
+    spawning = await import('../../platform/spawn.js');
+    outcome = await spawning.runCommand(
       command,
       args,
       childEnvironment(run.env, credentialVariables(credentials), tokenVariable),
     );
+  } catch (error) {
+    // Our own failures exit 125, apart from the command's 126 and 127: see report.ts.
+    return reportError(error, {
+      debug: run.debug,
+      redactor: run.redactor,
+      write: run.io.stderr,
+      context: 'command runner',
+    });
   }
+  return outcome.kind === 'exited' ? outcome.code : spawning.endLikeSignal(outcome.signal);
+}
+
+async function printVariables(run: CommandRun): Promise<number> {
+  const { credentials, settings } = await obtainForRun(run);
   const shadowing = SHADOWING_VARIABLES.filter((name) => run.env[name] !== undefined);
   const text = formatEnvLines(credentials, { exportPrefix: settings.exportPrefix, unset: shadowing });
   if (settings.filename !== undefined) {
