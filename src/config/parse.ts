@@ -3,6 +3,7 @@
  * environment variable) so that the error says exactly which input to fix.
  */
 import { ConfigError } from '../errors.js';
+import { sectionNameProblem } from '../output/ini.js';
 
 export type Parser<T> = (raw: string, source: string) => T;
 
@@ -80,6 +81,10 @@ export function looksLikeJwt(text: string): boolean {
   return /^eyJ[\w-]*\.[\w-]*\.[\w-]*$/.test(text.trim());
 }
 
+/**
+ * A section name of the shared credentials file that every reader reads back as written (see
+ * `sectionNameProblem`); the file has no `profile ` prefix, unlike the config file.
+ */
 export const parseProfileName: Parser<string> = (raw, source) => {
   const text = raw.trim();
   if (looksLikeJwt(text)) {
@@ -89,11 +94,14 @@ export const parseProfileName: Parser<string> = (raw, source) => {
       hint: 'give the profile a name such as production; the token comes from the id_tokens: variable',
     });
   }
-  if (text !== '' && !/[[\]\r\n\0]/.test(text) && !/^profile\s/.test(text)) return text;
+  const problem = /^profile\s/.test(text)
+    ? 'must not start with "profile " in the credentials file'
+    : sectionNameProblem(text);
+  if (problem === undefined) return text;
   throw invalid(
     source,
-    'a profile name without brackets, line breaks or a "profile " prefix',
+    `a profile name (it ${problem})`,
     raw,
-    'use a plain name such as production; the credentials file has no "profile " prefix',
+    'use a plain name of letters, digits and -_.@+=, such as production',
   );
 };

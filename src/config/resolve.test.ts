@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
+import { setIniSection } from '../output/ini.js';
 import { type Environment, type FlagValues, resolveSettings } from './resolve.js';
 
 const JOB_ENV: Environment = {
@@ -212,6 +213,33 @@ describe('resolveSettings', () => {
     );
     expect(resolveError({ profileName: 'profile x' }, JOB_ENV, 'aws-profile').message).toMatch(/--name/);
     expect(resolveError({ profileName: 'a]b' }, JOB_ENV, 'aws-profile').code).toBe('InvalidValue');
+  });
+
+  it.each([
+    ['#ci', /must not contain "#" or ";"/],
+    ['a;b', /must not contain "#" or ";"/],
+    ['two words', /must not contain whitespace/],
+    ['tab\there', /must not contain line breaks or control characters/],
+    ['[x]', /must not contain "\[" or "\]"/],
+    ['__proto__', /is reserved/],
+    ['nul\0byte', /control characters/],
+  ])('refuses the profile name %j with the settings, before any STS call', (name, reason) => {
+    for (const [flags, env, source] of [
+      [{ profileName: name }, JOB_ENV, '--name'],
+      [{}, { ...JOB_ENV, GITLAB_AWS_PROFILE: name }, 'GITLAB_AWS_PROFILE'],
+    ] as const) {
+      const error = resolveError(flags, env, 'aws-profile');
+      expect(error.code).toBe('InvalidValue');
+      expect(error.message).toMatch(reason);
+      expect(error.message.startsWith(`${source}: expected a profile name`)).toBe(true);
+    }
+  });
+
+  it('accepts every profile name the INI editor can write', () => {
+    for (const name of ['default', 'production', 'ci-deploy_2', 'a.b@c+d=e', 'Ünïcode']) {
+      expect(resolveSettings('aws-profile', { profileName: name }, JOB_ENV).profileName).toBe(name);
+      expect(() => setIniSection('', name, [['k', 'v']])).not.toThrow();
+    }
   });
 
   it('reports every problem at once', () => {

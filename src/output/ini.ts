@@ -195,24 +195,31 @@ export function removeIniSection(text: string, section: string): string {
 }
 
 function assertSectionName(section: string): void {
-  const problem =
-    section === ''
-      ? 'must not be empty'
-      : hasControlCharacter(section, false)
-        ? 'must not contain line breaks or control characters'
-        : /[[\]]/.test(section)
-          ? 'must not contain "[" or "]"'
-          : /[#;]/.test(section)
-            ? 'must not contain "#" or ";" (readers take them for a comment)'
-            : EDGE_WHITESPACE.test(section)
-              ? 'must not start or end with whitespace'
-              : /\s/.test(section) && !SDK_PREFIXED_NAME.test(section)
-                ? 'must not contain whitespace, except in "profile <name>" (the AWS SDK ignores such sections)'
-                : FORBIDDEN_SECTIONS.has(section)
-                  ? 'is reserved (the AWS SDK rejects a file containing it)'
-                  : undefined;
+  const problem = sectionNameProblem(section);
   if (problem !== undefined)
     throw new Error(`Invalid INI section name ${JSON.stringify(section)}: ${problem}`);
+}
+
+/**
+ * Why `section` cannot be a section name that both readers (the AWS CLI and the JS SDK) read back as
+ * written, or `undefined` when it can.
+ */
+export function sectionNameProblem(section: string): string | undefined {
+  return section === ''
+    ? 'must not be empty'
+    : hasControlCharacter(section, false)
+      ? 'must not contain line breaks or control characters'
+      : /[[\]]/.test(section)
+        ? 'must not contain "[" or "]"'
+        : /[#;]/.test(section)
+          ? 'must not contain "#" or ";" (readers take them for a comment)'
+          : EDGE_WHITESPACE.test(section)
+            ? 'must not start or end with whitespace'
+            : /\s/.test(section) && !SDK_PREFIXED_NAME.test(section)
+              ? 'must not contain whitespace, except in "profile <name>" (the AWS SDK ignores such sections)'
+              : FORBIDDEN_SECTIONS.has(section)
+                ? 'is reserved (the AWS SDK rejects a file containing it)'
+                : undefined;
 }
 
 function assertEntries(entries: ReadonlyArray<IniEntry>): void {
