@@ -59,6 +59,56 @@ describe('resolveSettings', () => {
     expect(settings.accountId).toBe('210987654321');
   });
 
+  describe('a role ARN and an account from every pair of levels', () => {
+    const ARN = 'arn:aws:iam::210987654321:role/ci/Deployer';
+    const base: Environment = { ...JOB_ENV, GITLAB_AWS_ACCOUNT_ID: undefined };
+    type Level = 'flag' | 'env';
+    const place = (level: Level, key: 'roleName' | 'awsAccount', value: string) => {
+      const variable = key === 'roleName' ? 'GITLAB_AWS_ROLE_NAME' : 'GITLAB_AWS_ACCOUNT_ID';
+      return level === 'flag'
+        ? { flags: { [key]: value }, env: {} }
+        : { flags: {}, env: { [variable]: value } };
+    };
+    const resolveWith = (arnLevel: Level, accountLevel: Level, account: string) => {
+      const arn = place(arnLevel, 'roleName', ARN);
+      const acc = place(accountLevel, 'awsAccount', account);
+      return () =>
+        resolveSettings('process', { ...arn.flags, ...acc.flags }, { ...base, ...arn.env, ...acc.env });
+    };
+
+    it.each<[Level, Level]>([
+      ['flag', 'flag'],
+      ['flag', 'env'],
+      ['env', 'flag'],
+      ['env', 'env'],
+    ])('ARN from %s, the same account from %s: the ARN as given', (arnLevel, accountLevel) => {
+      const settings = resolveWith(arnLevel, accountLevel, '210987654321')();
+      expect([settings.roleArn, settings.accountId]).toEqual([ARN, '210987654321']);
+    });
+
+    it.each<[Level, Level, string | RegExp]>([
+      ['flag', 'flag', /--role-name names account 210987654321 but --aws-account sets account 123456789012/],
+      [
+        'env',
+        'env',
+        /GITLAB_AWS_ROLE_NAME names account 210987654321 but GITLAB_AWS_ACCOUNT_ID sets account 123456789012/,
+      ],
+      ['flag', 'env', ARN],
+      ['env', 'flag', 'arn:aws:iam::123456789012:role/ci/Deployer'],
+    ])('ARN from %s, another account from %s: %s', (arnLevel, accountLevel, expected) => {
+      const resolve = resolveWith(arnLevel, accountLevel, '123456789012');
+      if (expected instanceof RegExp) {
+        expect(resolve).toThrow(expected);
+        return;
+      }
+      // The flag wins, whichever of the two it is.
+      const settings = resolve();
+      expect(settings.roleArn).toBe(expected);
+      expect(settings.accountId).toBe(expected.split(':')[4]);
+      expect(settings.roleName).toBe('Deployer');
+    });
+  });
+
   it('accepts a role with a path and a full role ARN', () => {
     expect(resolveSettings('process', { roleName: 'ci/deployer' }, JOB_ENV).roleArn).toBe(
       'arn:aws:iam::123456789012:role/ci/deployer',

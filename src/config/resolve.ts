@@ -87,6 +87,11 @@ export interface RawValue {
   readonly source: string;
 }
 
+/** True when a value's source is a flag (`--aws-account`), false for an environment variable. */
+function isFlag(source: string): boolean {
+  return source.startsWith('-');
+}
+
 /** The text of a setting and where it came from (flag, else the first variable set), unparsed. */
 export function rawValue(
   key: OptionKey,
@@ -185,19 +190,6 @@ function resolveRole(
       );
       return undefined;
     }
-    const accountSource = rawValue('awsAccount', flags, env)?.source;
-    const sameLevel = (accountSource?.startsWith('--') ?? false) === given.source.startsWith('--');
-    // A flag beats the environment: `--role-name arn:…` overrides a group-level GITLAB_AWS_ACCOUNT_ID.
-    if (account !== undefined && account !== parsed.accountId && sameLevel) {
-      collector.problems.push(
-        new ConfigError({
-          code: 'AccountMismatch',
-          message: `${given.source} names account ${parsed.accountId} but the account is set to ${account}`,
-          hint: 'give either the full role ARN or the account id with a role name, not both with different accounts',
-        }),
-      );
-      return undefined;
-    }
     if (parsed.partition !== partition.id) {
       collector.problems.push(
         new ConfigError({
@@ -208,7 +200,29 @@ function resolveRole(
       );
       return undefined;
     }
-    return { roleArn: given.text.trim(), roleName: parsed.roleName, accountId: parsed.accountId };
+    const accountSource = rawValue('awsAccount', flags, env)?.source;
+    if (account === undefined || accountSource === undefined || account === parsed.accountId) {
+      return { roleArn: given.text.trim(), roleName: parsed.roleName, accountId: parsed.accountId };
+    }
+    // The two disagree. A flag never loses to the environment: `--role-name arn:…` overrides a
+    // group-level GITLAB_AWS_ACCOUNT_ID, and `--aws-account` moves a GITLAB_AWS_ROLE_NAME ARN's role
+    // to its account. At the same level nothing says which one is meant.
+    const arnIsFlag = isFlag(given.source);
+    if (arnIsFlag === isFlag(accountSource)) {
+      collector.problems.push(
+        new ConfigError({
+          code: 'AccountMismatch',
+          message: `${given.source} names account ${parsed.accountId} but ${accountSource} sets account ${account}`,
+          hint: 'give either the full role ARN or the account id with a role name, not both with different accounts',
+        }),
+      );
+      return undefined;
+    }
+    if (arnIsFlag) {
+      return { roleArn: given.text.trim(), roleName: parsed.roleName, accountId: parsed.accountId };
+    }
+    const roleArn = buildRoleArn(partition, account, `${parsed.path.replace(/^\/+/, '')}${parsed.roleName}`);
+    return { roleArn, roleName: parsed.roleName, accountId: account };
   }
 
   let roleNameWithPath: string | undefined;
