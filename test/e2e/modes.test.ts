@@ -21,6 +21,7 @@ import {
 } from './harness.js';
 
 const SDK_CALLER = resolve(import.meta.dirname, 'fixtures/sdk-caller-identity.mjs');
+const BOTOCORE_CREDENTIALS = resolve(import.meta.dirname, 'fixtures/botocore-credentials.py');
 const SESSION = `${DEMO_ROLE_NAME}-${PIPELINE_ID}`;
 const ASSUMED_ARN = `arn:aws:sts::123456789012:assumed-role/${DEMO_ROLE_NAME}/${SESSION}`;
 
@@ -218,7 +219,7 @@ describe('env', () => {
       const printed = await runCli(['env'], job.env);
       expect(printed.code, printed.stderr).toBe(0);
       expect(printed.stdout).toMatch(
-        /^AWS_ACCESS_KEY_ID=ASIA\w{16}\nAWS_SECRET_ACCESS_KEY=\S+\nAWS_SESSION_TOKEN=\S+\nAWS_CREDENTIAL_EXPIRATION=\S+Z\n$/,
+        /^AWS_ACCESS_KEY_ID=ASIA\w{16}\nAWS_SECRET_ACCESS_KEY=\S+\nAWS_SESSION_TOKEN=\S+\nAWS_CREDENTIAL_EXPIRATION=\S+Z\nAWS_ACCOUNT_ID=123456789012\n$/,
       );
       const file = resolve(job.home, 'aws.env');
       const written = await runCli(['env', '--filename', file], job.env);
@@ -227,6 +228,37 @@ describe('env', () => {
       const { statSync } = await import('node:fs');
       expect(statSync(file).mode & 0o777).toBe(0o600);
       expect(await readFile(file, 'utf8')).toMatch(/^AWS_ACCESS_KEY_ID=ASIA/);
+    } finally {
+      await job.cleanup();
+    }
+  });
+
+  it('replaces a stale AWS_ACCOUNT_ID, which the SDKs pair with the keys, in every hand-over', async () => {
+    // Left from other credentials, it would send account-based endpoint calls to that account.
+    const job = await createJob(bed, await bed.mint(), { AWS_ACCOUNT_ID: '999999999999' });
+    try {
+      const sdk = (result: { code: number | null; stdout: string; stderr: string }) => {
+        expect(result.code, result.stderr).toBe(0);
+        return (JSON.parse(result.stdout) as { CredentialAccountId: string | null }).CredentialAccountId;
+      };
+      const boto = (result: { code: number | null; stdout: string; stderr: string }) => {
+        expect(result.code, result.stderr).toBe(0);
+        return (JSON.parse(result.stdout) as { accountId: string | null }).accountId;
+      };
+      const exported = `eval "$(${credentialProcessLine(['env', '--export'])})"`;
+      expect(sdk(await runCli(['env', '--', NODE, SDK_CALLER], job.env))).toBe(bed.accountId);
+      expect(boto(await runCli(['env', '--', 'python3', BOTOCORE_CREDENTIALS], job.env))).toBe(bed.accountId);
+      expect(sdk(await run('bash', ['-c', `${exported} && "${NODE}" "${SDK_CALLER}"`], job.env))).toBe(
+        bed.accountId,
+      );
+      expect(
+        boto(await run('bash', ['-c', `${exported} && python3 "${BOTOCORE_CREDENTIALS}"`], job.env)),
+      ).toBe(bed.accountId);
+      // credential_process: the AccountId of the JSON, which both read.
+      await mkdir(resolve(job.home, '.aws'), { recursive: true });
+      await writeFile(job.configFile, `[default]\ncredential_process = ${credentialProcessLine()}\n`);
+      expect(sdk(await run(NODE, [SDK_CALLER], job.env))).toBe(bed.accountId);
+      expect(boto(await run('python3', [BOTOCORE_CREDENTIALS], job.env))).toBe(bed.accountId);
     } finally {
       await job.cleanup();
     }
@@ -273,6 +305,7 @@ describe('env', () => {
         'AWS_SECRET_ACCESS_KEY',
         'AWS_SESSION_TOKEN',
         'AWS_CREDENTIAL_EXPIRATION',
+        'AWS_ACCOUNT_ID',
       ]);
       const shellOwn = new Set(['PWD', 'SHLVL', '_', 'OLDPWD']);
       expect(own.stdout.split('\n').filter((name) => name !== '' && !shellOwn.has(name))).toEqual(

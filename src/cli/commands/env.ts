@@ -8,10 +8,12 @@ import type { CommandRun } from '../run.js';
 import { obtainForRun } from './shared.js';
 
 /**
- * Variables removed from the child's environment: a profile would make the JS SDK ignore the
- * credentials we pass, a stale legacy token would mix with them, and the ID token is ours.
+ * Variables removed from the child's environment and `unset` before `--export`: a profile would make
+ * the JS SDK ignore the credentials we pass, a legacy token would mix with them, and an account id
+ * of other credentials would send requests to that account's endpoints. We set the last one again
+ * when we know the account (see credentialVariables).
  */
-const SHADOWING_VARIABLES = ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SECURITY_TOKEN'];
+const STALE_VARIABLES = ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SECURITY_TOKEN', 'AWS_ACCOUNT_ID'];
 
 export function childEnvironment(
   parent: Environment,
@@ -20,7 +22,7 @@ export function childEnvironment(
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(parent)) {
-    if (value === undefined || SHADOWING_VARIABLES.includes(name) || name === tokenVariable) continue;
+    if (value === undefined || STALE_VARIABLES.includes(name) || name === tokenVariable) continue;
     env[name] = value;
   }
   for (const [name, value] of variables) env[name] = value;
@@ -65,8 +67,9 @@ export async function runEnv(run: CommandRun): Promise<number> {
 
 async function printVariables(run: CommandRun): Promise<number> {
   const { credentials, settings } = await obtainForRun(run);
-  const shadowing = SHADOWING_VARIABLES.filter((name) => run.env[name] !== undefined);
-  const text = formatEnvLines(credentials, { exportPrefix: settings.exportPrefix, unset: shadowing });
+  const exported = new Set(credentialVariables(credentials).map(([name]) => name));
+  const stale = STALE_VARIABLES.filter((name) => run.env[name] !== undefined && !exported.has(name));
+  const text = formatEnvLines(credentials, { exportPrefix: settings.exportPrefix, unset: stale });
   if (settings.filename !== undefined) {
     await writeSecretFile(settings.filename, text, { pathSetting: '--filename' });
   } else {
