@@ -46,3 +46,19 @@ export function isFresh(
   if (remainingMs <= 0) return false;
   return remainingMs > effectiveRefreshWindowSeconds(refreshWindowSeconds, lifetimeSeconds) * 1000;
 }
+
+/**
+ * botocore (the AWS CLI) refreshes credentials on every use once fewer than 10 minutes are left
+ * (its mandatory refresh) and fails when a refresh returns a set still inside that margin.
+ */
+export const MANDATORY_REFRESH_SECONDS = 10 * 60;
+
+/**
+ * True when a cached set, though due for a refresh, may still be handed out because the refresh
+ * failed for a passing reason (an STS outage): it lives longer than the mandatory margin, so every
+ * client accepts it. Past that margin, failing is more honest than a set the AWS CLI would refuse.
+ */
+export function outlastsMandatoryRefresh(expiration: Date, nowMs: number): boolean {
+  const remainingMs = expiration.getTime() - nowMs;
+  return Number.isFinite(remainingMs) && remainingMs > MANDATORY_REFRESH_SECONDS * 1000;
+}

@@ -25,14 +25,14 @@ import { basename, dirname, join } from 'node:path';
 import type { Environment } from '../config/resolve.js';
 import { DEFAULT_CACHE_REFRESH_WINDOW_SECONDS } from '../config/resolve.js';
 import type { AssumedRole } from '../credentials.js';
-import { FileError } from '../errors.js';
+import { FileError, isHelperError } from '../errors.js';
 import type { CredentialCache } from '../obtain.js';
 import { ensurePrivateDir, readTextFileIfExists, writeSecretFile } from '../platform/files.js';
 import { lockFile } from '../platform/lock.js';
 import type { WebIdentityExchange } from '../sts/exchange.js';
 import { openEntry, sealEntry } from './crypto.js';
-import { decodeCachedCredentials, encodeCachedCredentials } from './entry.js';
-import { isFresh } from './freshness.js';
+import { type CachedCredentials, decodeCachedCredentials, encodeCachedCredentials } from './entry.js';
+import { isFresh, outlastsMandatoryRefresh } from './freshness.js';
 import { cacheKeyFor } from './key.js';
 import { configuredCacheDirectory, fallbackCacheDirectory, resolveCacheLocation } from './location.js';
 
@@ -61,6 +61,8 @@ export interface FileCacheOptions {
   readonly now?: (() => number) | undefined;
   /** Diagnostics; never given secrets. */
   readonly log?: ((line: string) => void) | undefined;
+  /** One-line warnings the user must see (cached credentials handed out while STS fails). */
+  readonly warn?: ((line: string) => void) | undefined;
   /** Seconds of life a cached set must still have; see src/cache/freshness.ts. */
   readonly refreshWindowSeconds?: number | undefined;
   /** Defaults: see the module doc; tests shorten them. */
@@ -91,6 +93,7 @@ const ORPHAN_TEMP_AGE_MS = 60_000;
 export function createFileCache(options: FileCacheOptions): CredentialCache {
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => {});
+  const warn = options.warn ?? (() => {});
   const refreshWindowSeconds = options.refreshWindowSeconds ?? DEFAULT_CACHE_REFRESH_WINDOW_SECONDS;
   const given = options.lockOptions ?? {};
   const lock: LockSettings = {
@@ -101,12 +104,16 @@ export function createFileCache(options: FileCacheOptions): CredentialCache {
   };
   const inFlight = new Map<string, Promise<CacheResult>>();
 
-  /** Reads the entry; `quiet` keeps a waiter's repeated looks from repeating the same miss reason. */
+  /**
+   * Reads the entry; `quiet` keeps a waiter's repeated looks from repeating the same miss reason.
+   * An entry due for a refresh that still outlasts the mandatory margin goes to `reserve`.
+   */
   const readFresh = async (
     file: string,
     token: string,
     key: string,
     lifetimeSeconds: number,
+    reserve: (cached: CachedCredentials) => void,
     quiet = false,
   ): Promise<CacheResult | undefined> => {
     const miss = (line: string): undefined => {
@@ -127,10 +134,30 @@ export function createFileCache(options: FileCacheOptions): CredentialCache {
     }
     const expires = cached.credentials.expiration.toISOString();
     if (!isFresh(cached.credentials.expiration, now(), refreshWindowSeconds, lifetimeSeconds)) {
+      if (outlastsMandatoryRefresh(cached.credentials.expiration, now())) reserve(cached);
       return miss(`cache: entry ${shortKey(key)} expires ${expires}, within the refresh window; refreshing`);
     }
     log(`cache: hit ${shortKey(key)}, expires ${expires}`);
     return { credentials: cached.credentials, assumedRoleArn: cached.assumedRoleArn, fromCache: true };
+  };
+
+  /**
+   * A refresh that failed for a passing reason (throttling, 5xx, network) still leaves a set that
+   * every client accepts for a while: hand that out, with a warning, rather than fail a command that
+   * did not really need STS.
+   */
+  const keepDuringOutage = (
+    error: unknown,
+    reserved: CachedCredentials | undefined,
+  ): CacheResult | undefined => {
+    if (reserved === undefined || !isHelperError(error) || !error.retryable) return undefined;
+    const { expiration } = reserved.credentials;
+    if (!outlastsMandatoryRefresh(expiration, now())) return undefined;
+    const minutes = Math.floor((expiration.getTime() - now()) / 60_000);
+    warn(
+      `warning: STS failed (${error.code}), so these are the cached credentials, which expire at ${expiration.toISOString()} (in ${minutes} minutes); the next call tries STS again`,
+    );
+    return { credentials: reserved.credentials, assumedRoleArn: reserved.assumedRoleArn, fromCache: true };
   };
 
   const run = async (
@@ -144,21 +171,38 @@ export function createFileCache(options: FileCacheOptions): CredentialCache {
 
     const file = join(directory, `${key}${ENTRY_SUFFIX}`);
     const lifetime = request.durationSeconds;
-    const hit = await readFresh(file, token, key, lifetime);
+    let reserved: CachedCredentials | undefined;
+    const look = (quiet: boolean) =>
+      readFresh(
+        file,
+        token,
+        key,
+        lifetime,
+        (cached) => {
+          reserved = cached;
+        },
+        quiet,
+      );
+    const hit = await look(false);
     if (hit !== undefined) return hit;
 
-    const acquired = await acquireLock(file, key, lock, log, () =>
-      readFresh(file, token, key, lifetime, true),
-    );
+    const acquired = await acquireLock(file, key, lock, log, () => look(true));
     if (acquired.kind === 'hit') return acquired.result;
     const release = acquired.kind === 'locked' ? acquired.release : undefined;
     try {
       if (release !== undefined) {
         // Another process may have written the entry between our read and our lock.
-        const written = await readFresh(file, token, key, lifetime, true);
+        const written = await look(true);
         if (written !== undefined) return written;
       }
-      const assumed = await produce();
+      let assumed: AssumedRole;
+      try {
+        assumed = await produce();
+      } catch (error) {
+        const kept = keepDuringOutage(error, reserved);
+        if (kept === undefined) throw error;
+        return kept;
+      }
       await writeEntry(file, token, key, assumed, log);
       return fromProduce(assumed);
     } finally {

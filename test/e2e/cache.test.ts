@@ -188,3 +188,49 @@ describe('credential cache', () => {
     }
   });
 });
+
+describe('a short STS outage', () => {
+  // An STS whose clock lags: it issues one-hour sessions that end LEFT seconds from now, so the
+  // cached set is due for a refresh at once (1200 s window) but still valid.
+  async function lagging(left: number): Promise<TestBed> {
+    return startTestBed({ sts: { now: () => Date.now() - (3600 - left) * 1000, clockSkewSeconds: 7200 } });
+  }
+
+  it('keeps serving the cached set with one warning while it outlasts the AWS CLI’s 10-minute margin', async () => {
+    const slow = await lagging(900);
+    const job = await createJob(slow, await slow.mint(), { AWS_ENDPOINT_URL_STS: slow.sts.url });
+    try {
+      const first = await runCli(['process'], job.env);
+      expect(first.code, first.stderr).toBe(0);
+      slow.sts.injectFault({ kind: 'throttle' }, { times: Number.POSITIVE_INFINITY });
+      const during = await runCli(['process', '--max-attempts', '2'], job.env);
+      expect(during.code, during.stderr).toBe(0);
+      expect(JSON.parse(during.stdout)).toEqual(JSON.parse(first.stdout));
+      expect(during.stderr).toMatch(
+        /^gitlab-aws-credential-helper: warning: STS failed \(Throttling\), so these are the cached credentials, which expire at \S+ \(in 1[45] minutes\)[^\n]*\n$/,
+      );
+      expect(slow.sts.exchangeCount()).toBe(3);
+      // aws-profile and env hand over sets that are never renewed: they still fail.
+      expect((await runCli(['env', '--max-attempts', '1'], job.env)).code).toBe(1);
+    } finally {
+      await job.cleanup();
+      await slow.stop();
+    }
+  });
+
+  it('fails as before once the cached set is inside the margin', async () => {
+    const slow = await lagging(500);
+    const job = await createJob(slow, await slow.mint(), { AWS_ENDPOINT_URL_STS: slow.sts.url });
+    try {
+      expect((await runCli(['process'], job.env)).code).toBe(0);
+      slow.sts.injectFault({ kind: 'http', status: 503 }, { times: Number.POSITIVE_INFINITY });
+      const during = await runCli(['process', '--max-attempts', '1'], job.env);
+      expect(during.code).toBe(1);
+      expect(during.stdout).toBe('');
+      expect(during.stderr).toMatch(/HTTP 503/);
+    } finally {
+      await job.cleanup();
+      await slow.stop();
+    }
+  });
+});

@@ -21,15 +21,17 @@ export async function obtainForRun(run: CommandRun): Promise<Obtained> {
     `role ${settings.roleArn}, session ${settings.roleSessionName}, duration ${settings.durationSeconds}s, ` +
       `region ${settings.region}, endpoint ${settings.endpoint}, token from ${describeTokenSource(settings.tokenSource)}`,
   );
+  const warn = (line: string) =>
+    run.io.stderr(`${run.redactor.redact(`gitlab-aws-credential-helper: ${line}`)}\n`);
   const cache = settings.cache.enabled
-    ? createFileCache({ env: run.env, log, refreshWindowSeconds: settings.cache.refreshWindowSeconds })
+    ? createFileCache({ env: run.env, log, warn, refreshWindowSeconds: settings.cache.refreshWindowSeconds })
     : undefined;
   const result = await obtainCredentials(settings, {
     env: run.env,
     log,
     cache,
     secret: (value) => run.redactor.add(value),
-    warn: (line) => run.io.stderr(`${run.redactor.redact(`gitlab-aws-credential-helper: ${line}`)}\n`),
+    warn,
   });
   log(
     `credentials ${result.fromCache ? 'from cache' : 'from STS'}` +
