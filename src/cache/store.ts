@@ -12,8 +12,9 @@
  * - stale 15 s: proper-lockfile refreshes a held lock's mtime every stale/2 = 7.5 s, so a live
  *   holder is never taken over however slow STS is; a holder that died (SIGKILL, OOM, runner
  *   cancel) blocks the others for at most 15 s before its lock is taken over.
- * - wait 90 s: covers a slow exchange with retries (the STS defaults allow 5 attempts of 10 s plus
- *   back-off). Past it, a waiter stops waiting and calls STS itself rather than fail the command.
+ * - wait: as long as the holder's exchange may take (the CLI passes `longestExchangeMs` of its
+ *   settings; 130 s covers the defaults, 5 attempts of 10 s plus throttling back-off). Past it, a
+ *   waiter stops waiting and calls STS itself rather than fail the command.
  * - poll 25 ms doubling to 250 ms, jittered: waiters re-read the entry at every poll and return
  *   as soon as the holder has written it; 20 waiters make at most ~80 cheap reads a second.
  */
@@ -50,7 +51,7 @@ type LockSettings = { readonly [K in keyof CacheLockOptions]-?: number };
 
 const DEFAULT_CACHE_LOCK_OPTIONS = {
   staleMs: 15_000,
-  waitMs: 90_000,
+  waitMs: 130_000,
   pollMinMs: 25,
   pollMaxMs: 250,
 } as const satisfies LockSettings;

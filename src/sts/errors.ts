@@ -5,6 +5,7 @@
 import { HelperError, NetworkError, StsError, type TokenSummary } from '../errors.js';
 import { describeNetworkFailure, TIMEOUT_NAMES, TRANSIENT_CODES } from '../platform/network.js';
 import { PROGRAM_NAME } from '../version.js';
+import { THROTTLING_CODES } from './retry.js';
 
 /** The next step after a refusal whose cause AWS does not name: doctor evaluates the policy offline. */
 const DOCTOR_POLICY = `; \`${PROGRAM_NAME} doctor --trust-policy <the role's template, or aws iam get-role output>\` shows which condition refuses`;
@@ -32,15 +33,6 @@ interface SdkErrorShape {
 
 /** An errno-style code of a failed socket or DNS lookup, as Node.js and undici report them. */
 const SOCKET_ERROR_CODE = /^(E[A-Z_]+|UND_ERR_[A-Z_]+)$/;
-const THROTTLING_CODES = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'ThrottledException',
-  'RequestThrottledException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'SlowDown',
-]);
 
 /** The SDK names modelled STS errors after their classes; the wire codes (what AWS documents) differ. */
 const WIRE_CODES: Readonly<Record<string, string>> = {
