@@ -308,6 +308,51 @@ describe('updateFileSecurely', () => {
   });
 });
 
+/** Bind-mounts `source` over `target` (root only); the reason it cannot, or undefined on success. */
+function bindMount(source: string, target: string): string | undefined {
+  if (!isRoot) return 'a bind mount needs root';
+  const result = spawnSync('mount', ['--bind', source, target], { encoding: 'utf8' });
+  if (result.error !== undefined) return `mount --bind failed: ${result.error.message}`;
+  return result.status === 0 ? undefined : `mount --bind failed: ${result.stderr.trim()}`;
+}
+
+describe('a bind-mounted file (as `docker run -v ~/.aws/credentials:…` makes one)', () => {
+  let mounted: string | undefined;
+  afterEach(() => {
+    if (mounted !== undefined) spawnSync('umount', [mounted]);
+    mounted = undefined;
+  });
+
+  it('is written in place under the lock when a rename cannot replace it (EBUSY), and says so', async (context) => {
+    const real = join(dir, 'host-credentials');
+    await writeFile(real, '[other]\nk = v\n', { mode: 0o644 });
+    await mkdir(join(dir, 'aws'));
+    const file = join(dir, 'aws', 'credentials');
+    await writeFile(file, '');
+    const unavailable = bindMount(real, file);
+    if (unavailable !== undefined) context.skip(unavailable);
+    mounted = file;
+    const lines: string[] = [];
+    await updateFileSecurely(file, (current) => setIniSection(current ?? '', 'default', [['k', 'new']]), {
+      ...SETTING,
+      log: (line) => lines.push(line),
+    });
+    // The host's file itself changed: same inode, new content, 0600.
+    expect(await readFile(real, 'utf8')).toBe('[other]\nk = v\n\n[default]\nk = new\n');
+    expect((await stat(real)).ino).toBe((await stat(file)).ino);
+    expect(await modeOf(real)).toBe(0o600);
+    expect(lines).toEqual([
+      `${file} cannot be replaced by a rename (EBUSY: a bind mount or another file system); writing it in place`,
+    ]);
+    expect(await leftovers(join(dir, 'aws'))).toEqual([]);
+    // A shorter content leaves nothing of the longer one behind.
+    await updateFileSecurely(file, () => '[a]\nb = c\n');
+    expect(await readFile(real, 'utf8')).toBe('[a]\nb = c\n');
+    await writeSecretFile(file, 'AWS_ACCESS_KEY_ID=x\n');
+    expect(await readFile(real, 'utf8')).toBe('AWS_ACCESS_KEY_ID=x\n');
+  });
+});
+
 describe('writeSecretFile', () => {
   it('writes a 0600 file in 0700 directories it creates, and replaces it atomically', async () => {
     const file = join(dir, 'out', 'aws.env');

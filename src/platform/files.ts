@@ -29,6 +29,8 @@ import { lockFile } from './lock.js';
 export interface SecureWriteOptions {
   /** The flag or environment variable the path came from (e.g. `AWS_SHARED_CREDENTIALS_FILE`), named in hints. */
   readonly pathSetting?: string | undefined;
+  /** Diagnostics (--debug): e.g. that a bind-mounted file was written in place. */
+  readonly log?: ((line: string) => void) | undefined;
 }
 
 export interface UpdateFileOptions extends SecureWriteOptions {
@@ -448,6 +450,7 @@ async function writeAtomically(
   const temp = tempPathFor(target);
   let handle: FileHandle | undefined;
   let renamed = false;
+  let unreplaceable: string | undefined;
   try {
     // O_EXCL | O_NOFOLLOW: never open something planted at the temporary name.
     handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o600);
@@ -463,10 +466,58 @@ async function writeAtomically(
     renamed = true;
     await syncDirectory(dirname(target));
   } catch (error) {
-    throw toFileError(error, target, 'write', options);
+    const code = errnoCode(error);
+    // A file bind-mounted over the target (a container's `-v ~/.aws/credentials:…`) is a mount
+    // point: rename cannot replace it (EBUSY), nor a file of another file system (EXDEV).
+    if (existing === undefined || renamed || (code !== 'EBUSY' && code !== 'EXDEV')) {
+      throw toFileError(error, target, 'write', options);
+    }
+    unreplaceable = code;
   } finally {
     await handle?.close().catch(() => undefined);
     if (!renamed) await unlink(temp).catch(() => undefined);
+  }
+  if (unreplaceable !== undefined && existing !== undefined) {
+    options.log?.(
+      `${target} cannot be replaced by a rename (${unreplaceable}: a bind mount or another file system); writing it in place`,
+    );
+    await writeInPlace(target, content, existing, options);
+  }
+}
+
+/**
+ * Overwrites the very file that was inspected (`existing`): truncate, write, fsync. Readers may see
+ * a partial file meanwhile, which a rename would have avoided; writers are kept out by the caller's
+ * lock. The file keeps its owner and ends up 0600 like every file written here.
+ */
+async function writeInPlace(
+  target: string,
+  content: string,
+  existing: Stats,
+  options: SecureWriteOptions,
+): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(target, constants.O_WRONLY | O_NOFOLLOW | O_NONBLOCK);
+    const opened = await handle.stat();
+    if (opened.ino !== existing.ino || opened.dev !== existing.dev || !opened.isFile()) {
+      throw new FileError({
+        code: 'FileReplaced',
+        message: `Cannot write ${target}: it was replaced by another file while being written`,
+        hint: 'retry; if it keeps happening, another program is replacing the file at the same time',
+        retryable: true,
+      });
+    }
+    if ((opened.mode & 0o777) !== 0o600) await handle.chmod(0o600);
+    await handle.truncate(0);
+    await handle.writeFile(content, 'utf8');
+    await handle.sync();
+  } catch (error) {
+    // With O_NOFOLLOW, ELOOP means a link replaced the file after we checked it.
+    if (errnoCode(error) === 'ELOOP') throw await symlinkError(target, options);
+    throw toFileError(error, target, 'write', options);
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
 }
 

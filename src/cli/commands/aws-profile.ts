@@ -5,7 +5,7 @@ import { updateFileSecurely } from '../../platform/files.js';
 import { sharedCredentialsFilePath } from '../../platform/paths.js';
 import { PROGRAM_NAME } from '../../version.js';
 import type { CommandRun } from '../run.js';
-import { obtainForRun } from './shared.js';
+import { debugLogger, obtainForRun } from './shared.js';
 
 export async function runAwsProfile(run: CommandRun): Promise<number> {
   // Resolve the path before the exchange so that a missing HOME fails without an STS call.
@@ -25,6 +25,7 @@ export async function runAwsProfile(run: CommandRun): Promise<number> {
   };
   await updateFileSecurely(path, edit, {
     pathSetting: 'AWS_SHARED_CREDENTIALS_FILE',
+    log: debugLogger(run),
   });
   run.io.stderr(
     run.redactor.redact(

@@ -5,7 +5,7 @@ import { writeSecretFile } from '../../platform/files.js';
 import type { CommandOutcome } from '../../platform/spawn.js';
 import { reportError } from '../report.js';
 import type { CommandRun } from '../run.js';
-import { obtainForRun } from './shared.js';
+import { debugLogger, obtainForRun } from './shared.js';
 
 /**
  * Variables removed from the child's environment and `unset` before `--export`: a profile would make
@@ -71,7 +71,7 @@ async function printVariables(run: CommandRun): Promise<number> {
   const stale = STALE_VARIABLES.filter((name) => run.env[name] !== undefined && !exported.has(name));
   const text = formatEnvLines(credentials, { exportPrefix: settings.exportPrefix, unset: stale });
   if (settings.filename !== undefined) {
-    await writeSecretFile(settings.filename, text, { pathSetting: '--filename' });
+    await writeSecretFile(settings.filename, text, { pathSetting: '--filename', log: debugLogger(run) });
   } else {
     run.io.stdout(text);
   }

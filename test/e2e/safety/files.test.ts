@@ -4,6 +4,7 @@
  * (never a partial one, never someone else's bytes changed), and a symbolic link planted at either
  * path is refused with both the link and its target left as they were.
  */
+import { spawnSync } from 'node:child_process';
 import { watch } from 'node:fs';
 import {
   lstat,
@@ -16,13 +17,15 @@ import {
   utimes,
   writeFile,
 } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadSharedConfigFiles } from '@smithy/core/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBed, type TestBed } from '../../support/bed.js';
 import type { IssuedCredentials } from '../../support/sts.js';
 import { type AwsCli, assertBuilt, createJob, findAwsClis, type Job, run, runCli } from '../harness.js';
 import { sleep, startCli } from './support.js';
+
+const BOTOCORE_CREDENTIALS = resolve(import.meta.dirname, '../fixtures/botocore-credentials.py');
 
 /** Someone else's file: comments, two profiles, CRLF line endings, no newline worries. */
 const FOREIGN =
@@ -377,6 +380,43 @@ describe('a symbolic link planted at the target', () => {
         /^\[default\]\naws_access_key_id = ASIA/,
       );
     } finally {
+      await job.cleanup();
+    }
+  });
+});
+
+describe('a credentials file bind-mounted over ~/.aws/credentials (docker run -v …)', () => {
+  it('is written in place, says so with --debug, and the real file on the host holds the profile', async (context) => {
+    const job = await createJob(bed, await bed.mint());
+    const hostFile = join(job.home, 'host-credentials');
+    let mounted = false;
+    try {
+      await prepareCredentialsFile(job);
+      await writeFile(hostFile, FOREIGN, { mode: 0o600 });
+      const mount = spawnSync('mount', ['--bind', hostFile, job.credentialsFile], { encoding: 'utf8' });
+      // Not a missing tool: only a machine that forbids mounts (no root, no CAP_SYS_ADMIN) skips.
+      if (mount.status !== 0) context.skip(`mount --bind is not allowed here: ${mount.stderr.trim()}`);
+      mounted = true;
+      const result = await runCli(['aws-profile', '--name', 'mounted', '--debug'], job.env);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain(
+        `[debug] ${job.credentialsFile} cannot be replaced by a rename (EBUSY: a bind mount or another file system); writing it in place`,
+      );
+      const sections = parseOurFile(await readFile(hostFile, 'utf8'));
+      expect(sameCredentials(sections.get('mounted'), bed.sts.issued.at(-1))).toBe(true);
+      expect((await stat(hostFile)).mode & 0o777).toBe(0o600);
+      expect(await leftovers(dirname(job.credentialsFile))).toEqual([]);
+      // The AWS tools read the profile through the mount: botocore (the AWS CLI) and the JS SDK.
+      const boto = await run('python3', [BOTOCORE_CREDENTIALS], { ...job.env, AWS_PROFILE: 'mounted' });
+      expect(boto.code, boto.stderr).toBe(0);
+      expect(JSON.parse(boto.stdout)).toMatchObject({ accessKeyId: bed.sts.issued.at(-1)?.accessKeyId });
+      const sdk = await loadSharedConfigFiles({
+        filepath: job.credentialsFile,
+        configFilepath: job.configFile,
+      });
+      expect(sdk.credentialsFile.mounted?.aws_access_key_id).toBe(bed.sts.issued.at(-1)?.accessKeyId);
+    } finally {
+      if (mounted) spawnSync('umount', [job.credentialsFile]);
       await job.cleanup();
     }
   });
