@@ -581,11 +581,19 @@ describe('INI properties', () => {
 });
 
 describe('findIniSyntaxError', () => {
+  it('refuses a byte order mark, which botocore (the AWS CLI) cannot read', () => {
+    expect(findIniSyntaxError('\uFEFF[default]\r\nregion: eu-west-1\r\n')).toEqual({
+      line: 1,
+      reason: 'preceded by a byte order mark (BOM), which Python’s INI parser does not accept',
+      fix: "save the file as UTF-8 without a BOM (sed -i '1s/^\\xEF\\xBB\\xBF//' FILE)",
+    });
+  });
+
   it.each([
     ['', undefined],
     ['# only a comment\n\n', undefined],
     ['[default]\naws_access_key_id = A\ns3 =\n  max_concurrent_requests = 2\n', undefined],
-    ['\uFEFF[default]\r\nregion: eu-west-1\r\n', undefined],
+    ['[default]\r\nregion: eu-west-1\r\n', undefined],
     ['[a]\nkey = first\n  continued\n', undefined],
     ['[a]\nkey = first\n\n  still the value after a blank line\n', undefined],
     ['  [indented header]\nk=v\n', undefined],

@@ -2,7 +2,7 @@
  * A lossless editor for the AWS shared credentials and config files.
  *
  * Only the lines that hold the keys being set or removed change; every other byte (other sections,
- * comments, blank lines, order, a BOM, CRLF or LF) stays as it was. Reading follows the AWS SDK for
+ * comments, blank lines, order, CRLF or LF) stays as it was. Reading follows the AWS SDK for
  * JavaScript v3 parser (smithy `parseIni`); where the AWS CLI (botocore, Python `configparser`) reads a
  * line differently, edits are made so that both readers see the values we wrote:
  *
@@ -449,6 +449,8 @@ export interface IniSyntaxError {
   /** 1-based line number. */
   readonly line: number;
   readonly reason: string;
+  /** What to do about it, when that is more than correcting or removing the line. */
+  readonly fix?: string;
 }
 
 /**
@@ -457,7 +459,15 @@ export interface IniSyntaxError {
  * which may hold a secret.
  */
 export function findIniSyntaxError(text: string): IniSyntaxError | undefined {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  // configparser reads the file as plain UTF-8 and sees the BOM as the start of the first line.
+  if (text.startsWith('\uFEFF')) {
+    return {
+      line: 1,
+      reason: 'preceded by a byte order mark (BOM), which Python’s INI parser does not accept',
+      fix: "save the file as UTF-8 without a BOM (sed -i '1s/^\\xEF\\xBB\\xBF//' FILE)",
+    };
+  }
+  const lines = text.split(/\r?\n/);
   let inSection = false;
   let previousWasOption = false;
   let optionIndent = 0;

@@ -410,6 +410,17 @@ const FILE_CASES: FileCase[] = [
     message: /is not a valid INI file: line 1 is a setting before the first \[section\] header/,
   },
   {
+    // botocore cannot parse it ("Unable to parse config file"), so adding a profile would only hide that.
+    name: 'credentials file starts with a byte order mark',
+    args: ['aws-profile'],
+    prepare: async (job) => {
+      await writeFile(job.credentialsFile, `\uFEFF${CREDENTIALS_BEFORE}`);
+      return {};
+    },
+    message:
+      /is not a valid INI file: line 1 is preceded by a byte order mark \(BOM\).*Fix: save the file as UTF-8 without a BOM/,
+  },
+  {
     name: 'disk full',
     args: ['aws-profile'],
     prepare: async (job) => ({ AWS_SHARED_CREDENTIALS_FILE: await mountFullDisk(job) }),

@@ -18,7 +18,7 @@ export async function runAwsProfile(run: CommandRun): Promise<number> {
       throw new FileError({
         code: 'InvalidCredentialsFile',
         message: `${path} is not a valid INI file: line ${syntaxError.line} is ${syntaxError.reason}, so the AWS CLI cannot read it either`,
-        hint: `correct or remove line ${syntaxError.line} of ${path}, or point AWS_SHARED_CREDENTIALS_FILE at another file`,
+        hint: `${syntaxError.fix?.replace('FILE', path) ?? `correct or remove line ${syntaxError.line} of ${path}`}, or point AWS_SHARED_CREDENTIALS_FILE at another file`,
       });
     }
     return setIniSection(current ?? '', settings.profileName, entries);
