@@ -33,6 +33,7 @@ describe('resolveSettings', () => {
       roleArn: 'arn:aws:iam::123456789012:role/gitlab-demo-group-demo-project',
       roleSessionName: 'gitlab-demo-group-demo-project-4242',
       tokenSource: { kind: 'env', name: 'GITLAB_AWS_IDENTITY_TOKEN' },
+      tokenVariable: 'GITLAB_AWS_IDENTITY_TOKEN',
       durationSeconds: 3600,
       region: 'us-east-1',
       endpoint: 'https://sts.us-east-1.amazonaws.com',
@@ -168,6 +169,16 @@ describe('resolveSettings', () => {
   });
 
   it('reads the token from a file when asked', () => {
+    expect(resolveSettings('process', { webIdentityTokenFile: '/run/token' }, JOB_ENV).tokenVariable).toBe(
+      'GITLAB_AWS_IDENTITY_TOKEN',
+    );
+    expect(
+      resolveSettings(
+        'process',
+        { webIdentityTokenFile: '/run/token', webIdentityTokenName: 'MY_TOKEN' },
+        JOB_ENV,
+      ).tokenVariable,
+    ).toBe('MY_TOKEN');
     expect(resolveSettings('process', { webIdentityTokenFile: '/run/token' }, JOB_ENV).tokenSource).toEqual({
       kind: 'file',
       path: '/run/token',

@@ -56,6 +56,11 @@ export interface Settings {
   readonly roleName: string;
   readonly roleSessionName: string;
   readonly tokenSource: TokenSource;
+  /**
+   * The job's `id_tokens:` variable, also when the token is read from a file: it holds the token
+   * all the same, and `env --` keeps it from the command.
+   */
+  readonly tokenVariable: string;
   readonly durationSeconds: number;
   readonly region: string;
   readonly partition: Partition;
@@ -344,16 +349,21 @@ function resolveRegion(collector: ProblemCollector, flags: FlagValues, env: Envi
   return DEFAULT_REGION;
 }
 
-function resolveTokenSource(collector: ProblemCollector, flags: FlagValues, env: Environment): TokenSource {
+function resolveTokenSource(
+  collector: ProblemCollector,
+  flags: FlagValues,
+  env: Environment,
+): { source: TokenSource; variable: string } {
+  const variable =
+    collector.value('webIdentityTokenName', flags, env, parseEnvVarName) ?? DEFAULT_TOKEN_VARIABLE;
   const file = rawValue('webIdentityTokenFile', flags, env);
   if (file !== undefined) {
     const path = collector.attempt(() =>
       parseNonEmpty('a file path', 'give the path of a file that holds the ID token')(file.text, file.source),
     );
-    if (path !== undefined) return { kind: 'file', path };
+    if (path !== undefined) return { source: { kind: 'file', path }, variable };
   }
-  const name = collector.value('webIdentityTokenName', flags, env, parseEnvVarName);
-  return { kind: 'env', name: name ?? DEFAULT_TOKEN_VARIABLE };
+  return { source: { kind: 'env', name: variable }, variable };
 }
 
 function resolveSessionName(
@@ -385,7 +395,7 @@ export function resolveSettings(command: CommandName, flags: FlagValues, env: En
   const partition = partitionForRegion(region);
   const role = resolveRole(collector, flags, env, account, partition);
   const roleSessionName = resolveSessionName(collector, flags, env, role?.roleName);
-  const tokenSource = resolveTokenSource(collector, flags, env);
+  const token = resolveTokenSource(collector, flags, env);
   const durationSeconds =
     collector.value('durationSeconds', flags, env, parseDuration) ?? DEFAULT_DURATION_SECONDS;
   const endpoint = resolveEndpoint(collector, flags, env, region);
@@ -422,7 +432,8 @@ export function resolveSettings(command: CommandName, flags: FlagValues, env: En
     roleArn: role.roleArn,
     roleName: role.roleName,
     roleSessionName,
-    tokenSource,
+    tokenSource: token.source,
+    tokenVariable: token.variable,
     durationSeconds,
     region,
     partition,

@@ -18,7 +18,7 @@ const STALE_VARIABLES = ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SECURITY_TOK
 export function childEnvironment(
   parent: Environment,
   variables: ReadonlyArray<readonly [string, string]>,
-  tokenVariable: string | undefined,
+  tokenVariable: string,
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(parent)) {
@@ -45,13 +45,12 @@ export async function runEnv(run: CommandRun): Promise<number> {
       });
     }
     const { credentials, settings } = await obtainForRun(run);
-    const tokenVariable = settings.tokenSource.kind === 'env' ? settings.tokenSource.name : undefined;
     // Loaded here: child_process is no part of the other modes' start-up.
     spawning = await import('../../platform/spawn.js');
     outcome = await spawning.runCommand(
       command,
       args,
-      childEnvironment(run.env, credentialVariables(credentials), tokenVariable),
+      childEnvironment(run.env, credentialVariables(credentials), settings.tokenVariable),
     );
   } catch (error) {
     // Our own failures exit 125, apart from the command's 126 and 127: see report.ts.

@@ -365,4 +365,23 @@ describe('environment', () => {
     expectNoToken(fromFile.seen, token);
     expect(fromFile.vars.get('AWS_ACCESS_KEY_ID')).toMatch(/^ASIA/);
   });
+
+  it('removes the id_tokens: variable also when the token is read from a file', async () => {
+    const file = join(job.home, 'token-beside-variable.jwt');
+    await writeFile(file, `${token}\n`, { mode: 0o600 });
+    const byDefault = await inspect(job.env, ['--web-identity-token-file', file]);
+    expectNoToken(byDefault.seen, token);
+    expect(byDefault.vars.has('GITLAB_AWS_IDENTITY_TOKEN')).toBe(false);
+    const named = await inspect({ ...job.env, GITLAB_AWS_IDENTITY_TOKEN: undefined, MY_AWS_TOKEN: token }, [
+      '-j',
+      'MY_AWS_TOKEN',
+      '--web-identity-token-file',
+      file,
+    ]);
+    expectNoToken(named.seen, token);
+    expect(named.vars.has('MY_AWS_TOKEN')).toBe(false);
+    // Through the variables too.
+    const fromEnv = await inspect({ ...job.env, GITLAB_AWS_IDENTITY_TOKEN_FILE: file });
+    expect(fromEnv.vars.has('GITLAB_AWS_IDENTITY_TOKEN')).toBe(false);
+  });
 });
