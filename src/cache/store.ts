@@ -24,7 +24,6 @@ import { chmod, lstat, readdir, rmdir, unlink } from 'node:fs/promises';
 import { homedir as osHomedir, tmpdir as osTmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Environment } from '../config/resolve.js';
-import { DEFAULT_CACHE_REFRESH_WINDOW_SECONDS } from '../config/resolve.js';
 import type { AssumedRole } from '../credentials.js';
 import { FileError, isHelperError } from '../errors.js';
 import type { CredentialCache } from '../obtain.js';
@@ -33,7 +32,7 @@ import { lockFile } from '../platform/lock.js';
 import type { WebIdentityExchange } from '../sts/exchange.js';
 import { openEntry, sealEntry } from './crypto.js';
 import { type CachedCredentials, decodeCachedCredentials, encodeCachedCredentials } from './entry.js';
-import { isFresh, outlastsMandatoryRefresh } from './freshness.js';
+import { DEFAULT_CACHE_REFRESH_WINDOW_SECONDS, isFresh, outlastsMandatoryRefresh } from './freshness.js';
 import { cacheKeyFor } from './key.js';
 import { configuredCacheDirectory, fallbackCacheDirectory, resolveCacheLocation } from './location.js';
 

@@ -195,12 +195,12 @@ describe('properties', () => {
   );
   const roleName = fc.oneof(slugLike, slugLike.map(defaultRoleName));
 
-  it('defaultRoleName is always a valid role name, and deterministic', () => {
+  // Same inputs, same names, on every runner and release: the golden tables above pin that.
+  it('defaultRoleName is always a valid role name', () => {
     fc.assert(
       fc.property(slugLike, (slug) => {
         const name = defaultRoleName(slug);
         expect(isValidRoleName(name)).toBe(true);
-        expect(defaultRoleName(slug)).toBe(name);
         expect(name.startsWith('gitlab')).toBe(true);
       }),
     );
@@ -214,12 +214,10 @@ describe('properties', () => {
     );
   });
 
-  it('defaultSessionName is always a valid session name, and deterministic', () => {
+  it('defaultSessionName is always a valid session name', () => {
     fc.assert(
       fc.property(roleName, pipelineId, (role, id) => {
-        const name = defaultSessionName(role, id);
-        expect(isValidSessionName(name)).toBe(true);
-        expect(defaultSessionName(role, id)).toBe(name);
+        expect(isValidSessionName(defaultSessionName(role, id))).toBe(true);
       }),
     );
   });

@@ -10,6 +10,7 @@ import {
   partitionForRegion,
   stsEndpointForRegion,
 } from '../aws/partitions.js';
+import { DEFAULT_CACHE_REFRESH_WINDOW_SECONDS } from '../cache/freshness.js';
 import { ConfigError } from '../errors.js';
 import {
   defaultRoleName,
@@ -41,11 +42,6 @@ export type TokenSource =
 export const DEFAULT_TOKEN_VARIABLE = 'GITLAB_AWS_IDENTITY_TOKEN';
 export const DEFAULT_DURATION_SECONDS = 3600;
 export const DEFAULT_REGION = 'us-east-1';
-/**
- * The AWS CLI calls credential_process again when fewer than 15 minutes are left; 5 minutes on top
- * keep a cached set from being handed out just before the CLI would discard it.
- */
-export const DEFAULT_CACHE_REFRESH_WINDOW_SECONDS = 20 * 60;
 export const DEFAULT_MAX_ATTEMPTS = 5;
 export const DEFAULT_TIMEOUT_SECONDS = 10;
 
