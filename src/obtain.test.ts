@@ -1,13 +1,10 @@
 import { Agent as HttpsAgent } from 'node:https';
 import { describe, expect, it } from 'vitest';
-import { type Environment, resolveSettings } from './config/resolve.js';
+import type { CredentialCache } from './cache/credential-cache.js';
+import { resolveSettings } from './config/resolve.js';
 import type { AssumedRole } from './credentials.js';
-import {
-  type CredentialCache,
-  obtainCredentials,
-  sendsTokenInClear,
-  tokenDestinationWarnings,
-} from './obtain.js';
+import type { Environment } from './environment.js';
+import { obtainCredentials, sendsTokenInClear, tokenDestinationWarnings } from './obtain.js';
 import type { WebIdentityExchange } from './sts/exchange.js';
 
 const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
@@ -31,7 +28,7 @@ const JOB_ENV: Environment = {
   GITLAB_AWS_IDENTITY_TOKEN: TOKEN,
 };
 
-function assumed(request: WebIdentityExchange): AssumedRole {
+function assumed(request: Pick<WebIdentityExchange, 'durationSeconds' | 'roleSessionName'>): AssumedRole {
   return {
     credentials: {
       accessKeyId: 'ASIAEXAMPLEEXAMPLE01',

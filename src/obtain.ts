@@ -5,8 +5,10 @@
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { isStsHostOfPartition } from './aws/partitions.js';
-import type { Environment, Settings } from './config/resolve.js';
+import type { CredentialCache } from './cache/credential-cache.js';
+import type { Settings } from './config/resolve.js';
 import type { AssumedRole, AwsCredentials } from './credentials.js';
+import type { Environment } from './environment.js';
 import type { TokenSummary } from './errors.js';
 import type { exchangeWebIdentityToken, WebIdentityExchange } from './sts/exchange.js';
 import {
@@ -23,20 +25,6 @@ export interface ObtainResult {
   readonly assumedRoleArn: string | undefined;
   readonly token: TokenSummary;
   readonly fromCache: boolean;
-}
-
-/** A store of credentials between processes; see src/cache. */
-export interface CredentialCache {
-  /**
-   * Runs `produce` unless a fresh entry exists; concurrent callers for one key share one run.
-   * With `reuse: false` it always runs `produce` and stores the result for later callers.
-   */
-  getOrCreate(
-    token: string,
-    request: WebIdentityExchange,
-    produce: () => Promise<AssumedRole>,
-    options?: { readonly reuse?: boolean },
-  ): Promise<{ credentials: AwsCredentials; assumedRoleArn: string | undefined; fromCache: boolean }>;
 }
 
 export interface ObtainDependencies {

@@ -6,8 +6,9 @@
  * `endpoint-rule-set-1.json`, so a region resolves here exactly as the AWS SDKs resolve it, apart from the
  * `*-global` pseudo-regions documented on {@link stsEndpointForRegion}.
  */
-import { isValidRoleName } from '../config/naming.js';
+
 import { ConfigError } from '../errors.js';
+import { isValidRoleName } from './names.js';
 
 /** What an ARN and an endpoint URL need to know about an AWS partition. */
 export interface Partition {

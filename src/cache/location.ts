@@ -18,7 +18,7 @@
  * shared temp directory is writable by others.
  */
 import { isAbsolute, parse, relative, resolve, sep } from 'node:path';
-import type { Environment } from '../config/resolve.js';
+import type { Environment } from '../environment.js';
 
 export const CACHE_DIRECTORY_NAME = 'gitlab-aws-credential-helper';
 

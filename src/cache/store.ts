@@ -23,17 +23,16 @@ import { realpathSync } from 'node:fs';
 import { chmod, lstat, readdir, rmdir, unlink } from 'node:fs/promises';
 import { homedir as osHomedir, tmpdir as osTmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import type { Environment } from '../config/resolve.js';
 import type { AssumedRole } from '../credentials.js';
+import type { Environment } from '../environment.js';
 import { FileError, isHelperError } from '../errors.js';
-import type { CredentialCache } from '../obtain.js';
 import { ensurePrivateDir, readTextFileIfExists, writeSecretFile } from '../platform/files.js';
 import { lockFile } from '../platform/lock.js';
-import type { WebIdentityExchange } from '../sts/exchange.js';
+import type { CacheResult, CredentialCache } from './credential-cache.js';
 import { openEntry, sealEntry } from './crypto.js';
 import { type CachedCredentials, decodeCachedCredentials, encodeCachedCredentials } from './entry.js';
 import { DEFAULT_CACHE_REFRESH_WINDOW_SECONDS, isFresh, outlastsMandatoryRefresh } from './freshness.js';
-import { cacheKeyFor } from './key.js';
+import { type CacheKeyInput, cacheKeyFor } from './key.js';
 import { configuredCacheDirectory, fallbackCacheDirectory, resolveCacheLocation } from './location.js';
 
 export interface CacheLockOptions {
@@ -74,8 +73,6 @@ export interface FileCacheOptions {
 export interface ClearCacheOptions {
   readonly log?: ((line: string) => void) | undefined;
 }
-
-type CacheResult = Awaited<ReturnType<CredentialCache['getOrCreate']>>;
 
 /** The file name of an entry is `<key>${ENTRY_SUFFIX}`; see {@link cacheFileKind} for the others. */
 const ENTRY_SUFFIX = '.json';
@@ -162,7 +159,7 @@ export function createFileCache(options: FileCacheOptions): CredentialCache {
 
   const run = async (
     token: string,
-    request: WebIdentityExchange,
+    request: CacheKeyInput,
     key: string,
     produce: () => Promise<AssumedRole>,
   ): Promise<CacheResult> => {

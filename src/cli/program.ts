@@ -5,7 +5,8 @@
  */
 import type { CommandName } from '../config/options.js';
 import { parseBoolean } from '../config/parse.js';
-import type { Environment, FlagValues } from '../config/resolve.js';
+import type { FlagValues } from '../config/resolve.js';
+import type { Environment } from '../environment.js';
 import { Redactor } from '../platform/redact.js';
 import { PROGRAM_NAME, VERSION } from '../version.js';
 import { type CommandInfo, type ParsedArgv, parseArgv, UsageError } from './argv.js';

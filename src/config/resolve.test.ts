@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { Environment } from '../environment.js';
 import { ConfigError } from '../errors.js';
 import { setIniSection } from '../output/ini.js';
-import { type Environment, type FlagValues, resolveSettings } from './resolve.js';
+import { type FlagValues, resolveSettings } from './resolve.js';
 
 const JOB_ENV: Environment = {
   GITLAB_AWS_ACCOUNT_ID: '123456789012',

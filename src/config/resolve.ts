@@ -2,6 +2,8 @@
  * Turns flags and environment into validated settings: precedence flag > environment > default,
  * every problem collected and reported together, nothing read from disk or network.
  */
+
+import { isValidRoleName, isValidSessionName } from '../aws/names.js';
 import {
   roleArn as buildRoleArn,
   isValidRegion,
@@ -11,14 +13,10 @@ import {
   stsEndpointForRegion,
 } from '../aws/partitions.js';
 import { DEFAULT_CACHE_REFRESH_WINDOW_SECONDS } from '../cache/freshness.js';
+import type { Environment } from '../environment.js';
 import { ConfigError } from '../errors.js';
-import {
-  defaultRoleName,
-  defaultSessionName,
-  isValidRoleName,
-  isValidSessionName,
-  slugifyProjectPath,
-} from './naming.js';
+import type { TokenSource } from '../token/read.js';
+import { defaultRoleName, defaultSessionName, slugifyProjectPath } from './naming.js';
 import { type CommandName, type OptionKey, optionSpec } from './options.js';
 import {
   type Parser,
@@ -31,13 +29,8 @@ import {
   parseUrl,
 } from './parse.js';
 
-export type Environment = Readonly<Record<string, string | undefined>>;
 /** A repeatable flag (`--parameter`) keeps every value, in order. */
 export type FlagValues = Partial<Record<OptionKey, string | boolean | readonly string[]>>;
-
-export type TokenSource =
-  | { readonly kind: 'env'; readonly name: string }
-  | { readonly kind: 'file'; readonly path: string };
 
 export const DEFAULT_TOKEN_VARIABLE = 'GITLAB_AWS_IDENTITY_TOKEN';
 export const DEFAULT_DURATION_SECONDS = 3600;

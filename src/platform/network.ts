@@ -29,9 +29,8 @@ import type { ClientRequestArgs, Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { BlockList, isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Environment } from '../environment.js';
 import { ConfigError, FileError, NetworkError } from '../errors.js';
-
-export type NetworkEnvironment = Readonly<Record<string, string | undefined>>;
 
 /** A proxy chosen for an endpoint. */
 export interface ProxySetting {
@@ -125,7 +124,7 @@ function nonEmpty(value: string | undefined): string | undefined {
 }
 
 function firstSet(
-  env: NetworkEnvironment,
+  env: Environment,
   names: readonly string[],
 ): { variable: string; value: string } | undefined {
   for (const variable of names) {
@@ -292,7 +291,7 @@ export function isProxyBypassed(noProxy: string, hostname: string, port: number)
  * The proxy the environment asks for when connecting to `endpoint`, or `undefined` for a direct
  * connection. Throws ConfigError for a proxy URL we cannot use, but only when it would be used.
  */
-export function resolveProxy(endpoint: string | URL, env: NetworkEnvironment): ProxySetting | undefined {
+export function resolveProxy(endpoint: string | URL, env: Environment): ProxySetting | undefined {
   const target = parseTarget(endpoint);
   const found = firstSet(env, target.secure ? PROXY_VARIABLES.https : PROXY_VARIABLES.http);
   if (found === undefined) return undefined;
@@ -527,7 +526,7 @@ type ConnectionCallback = (error: Error | null, stream: Duplex) => void;
  */
 export async function agentsForEndpoint(
   endpoint: string,
-  env: NetworkEnvironment,
+  env: Environment,
   options: EndpointAgentOptions = {},
 ): Promise<EndpointAgents | undefined> {
   const target = parseTarget(endpoint);

@@ -3,17 +3,19 @@
  * checked so that the template can quote it without escaping: a bad value is an error naming the
  * flag or variable, never a template that IAM or Terraform would reject later.
  */
+
+import { isValidRoleName } from '../aws/names.js';
 import { parseRoleArn } from '../aws/partitions.js';
-import { defaultRoleName, isValidRoleName, slugifyProjectPath } from '../config/naming.js';
+import { defaultRoleName, slugifyProjectPath } from '../config/naming.js';
 import { parseIntegerInRange } from '../config/parse.js';
 import {
   DEFAULT_DURATION_SECONDS,
-  type Environment,
   type FlagValues,
   ProblemCollector,
   type RawValue,
   rawValue,
 } from '../config/resolve.js';
+import type { Environment } from '../environment.js';
 import { ConfigError } from '../errors.js';
 import type { RefType, RoleTemplateInput, TemplateFormat } from './role.js';
 

@@ -2,7 +2,7 @@
  * The IAM side of a project's pipelines, as text: the role the helper will assume (named by the same
  * code as the helper), its trust policy and, optionally, the OIDC provider. Pure: no I/O, no clock.
  */
-import { MAX_ROLE_NAME_LENGTH } from '../config/naming.js';
+import { MAX_ROLE_NAME_LENGTH } from '../aws/names.js';
 
 export type RefType = 'branch' | 'tag' | 'any';
 export type TemplateFormat = 'cloudformation' | 'terraform';

@@ -16,7 +16,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openEntry } from '../../src/cache/crypto.js';
 import { cacheKeyFor } from '../../src/cache/key.js';
 import { clearCache, createFileCache, type FileCacheOptions } from '../../src/cache/store.js';
-import type { Environment } from '../../src/config/resolve.js';
+import type { Environment } from '../../src/environment.js';
 import { HelperError } from '../../src/errors.js';
 import { countingProducer, makeTempDir, OTHER_TOKEN, requestFor, type TempDir, TOKEN } from './support.js';
 

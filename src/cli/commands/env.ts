@@ -1,4 +1,4 @@
-import type { Environment } from '../../config/resolve.js';
+import type { Environment } from '../../environment.js';
 import { ConfigError } from '../../errors.js';
 import { credentialVariables, formatEnvLines } from '../../output/formats.js';
 import { writeSecretFile } from '../../platform/files.js';
