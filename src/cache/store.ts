@@ -23,9 +23,10 @@ import { realpathSync } from 'node:fs';
 import { chmod, lstat, readdir, rmdir, unlink } from 'node:fs/promises';
 import { homedir as osHomedir, tmpdir as osTmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AssumedRole } from '../credentials.js';
 import type { Environment } from '../environment.js';
-import { FileError, isHelperError } from '../errors.js';
+import { errnoCode, errorMessage, FileError, isHelperError } from '../errors.js';
 import { ensurePrivateDir, readTextFileIfExists, writeSecretFile } from '../platform/files.js';
 import { lockFile } from '../platform/lock.js';
 import type { CacheResult, CredentialCache } from './credential-cache.js';
@@ -121,7 +122,7 @@ export function createFileCache(options: FileCacheOptions): CredentialCache {
     try {
       text = await readTextFileIfExists(file);
     } catch (error) {
-      return miss(`cache: cannot read ${file}: ${describe(error)}; treating it as a miss`);
+      return miss(`cache: cannot read ${file}: ${errorMessage(error)}; treating it as a miss`);
     }
     if (text === undefined) return undefined;
     const plaintext = openEntry(token, key, text);
@@ -205,7 +206,7 @@ export function createFileCache(options: FileCacheOptions): CredentialCache {
     } finally {
       if (release !== undefined) {
         await release().catch((error: unknown) =>
-          log(`cache: releasing the lock failed: ${describe(error)}`),
+          log(`cache: releasing the lock failed: ${errorMessage(error)}`),
         );
       }
     }
@@ -271,7 +272,7 @@ export async function clearCache(env: Environment, options: ClearCacheOptions = 
     } catch (error) {
       throw new FileError({
         code: 'CacheClearFailed',
-        message: `cannot clear the credential cache in ${directory}: ${describe(error)}`,
+        message: `cannot clear the credential cache in ${directory}: ${errorMessage(error)}`,
         hint: `remove the directory by hand: rm -r '${directory}'`,
         cause: error,
       });
@@ -286,7 +287,7 @@ async function removeIfPresent(remove: () => Promise<void>): Promise<boolean> {
     await remove();
     return true;
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
+    if (errnoCode(error) === 'ENOENT') return false;
     throw error;
   }
 }
@@ -321,14 +322,14 @@ async function acquireLock(
         onCompromised: (error) => {
           // The default throws from a timer and would kill the process. Losing the lock only means
           // another process may also call STS; writes are atomic, so the entry stays whole.
-          log(`cache: lock for ${shortKey(key)} was lost (${describe(error)}); continuing`);
+          log(`cache: lock for ${shortKey(key)} was lost (${errorMessage(error)}); continuing`);
         },
       });
       if (waited) log(`cache: took the lock for ${shortKey(key)} after waiting`);
       return { kind: 'locked', release };
     } catch (error) {
-      if (errorCode(error) !== 'ELOCKED') {
-        log(`cache: cannot lock ${file}: ${describe(error)}; calling STS without the lock`);
+      if (errnoCode(error) !== 'ELOCKED') {
+        log(`cache: cannot lock ${file}: ${errorMessage(error)}; calling STS without the lock`);
         return { kind: 'unlocked' };
       }
     }
@@ -360,7 +361,7 @@ async function writeEntry(
     await writeSecretFile(file, sealEntry(token, key, plaintext));
     log(`cache: stored ${shortKey(key)}, expires ${assumed.credentials.expiration.toISOString()}`);
   } catch (error) {
-    log(`cache: cannot write ${file}: ${describe(error)}; continuing without caching`);
+    log(`cache: cannot write ${file}: ${errorMessage(error)}; continuing without caching`);
     return;
   }
   await pruneOldFiles(dirname(file), basename(file), log);
@@ -382,7 +383,7 @@ async function pruneOldFiles(directory: string, keep: string, log: (line: string
       if (stat?.isFile() && stat.mtimeMs < nowMs - maxAgeMs) await unlink(path).catch(() => {});
     }
   } catch (error) {
-    log(`cache: pruning old entries failed: ${describe(error)}`);
+    log(`cache: pruning old entries failed: ${errorMessage(error)}`);
   }
 }
 
@@ -410,7 +411,7 @@ async function prepareDirectory(
   try {
     await ensurePrivateDir(location.path);
   } catch (error) {
-    log(`cache: cannot use ${location.path}: ${describe(error)}; not caching`);
+    log(`cache: cannot use ${location.path}: ${errorMessage(error)}; not caching`);
     return undefined;
   }
   return (await isOwnDirectory(location.path, log)) ? location.path : undefined;
@@ -422,7 +423,7 @@ async function isOwnDirectory(path: string, log: (line: string) => void): Promis
   try {
     stat = await lstat(path);
   } catch (error) {
-    if (errorCode(error) !== 'ENOENT') log(`cache: cannot inspect ${path}: ${describe(error)}`);
+    if (errnoCode(error) !== 'ENOENT') log(`cache: cannot inspect ${path}: ${errorMessage(error)}`);
     return false;
   }
   if (!stat.isDirectory()) {
@@ -440,7 +441,7 @@ async function isOwnDirectory(path: string, log: (line: string) => void): Promis
       await chmod(path, 0o700);
       log(`cache: ${path} had mode ${(stat.mode & 0o777).toString(8)}; set it to 700`);
     } catch (error) {
-      log(`cache: ${path} is open to other users and cannot be closed: ${describe(error)}; not using it`);
+      log(`cache: ${path} is open to other users and cannot be closed: ${errorMessage(error)}; not using it`);
       return false;
     }
   }
@@ -489,23 +490,10 @@ function shortKey(key: string): string {
   return key.slice(0, 12);
 }
 
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  return typeof error.code === 'string' ? error.code : undefined;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function safely<T>(fn: () => T): T | undefined {
   try {
     return fn();
   } catch {
     return undefined;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,14 +1,11 @@
 /** The one place where a failure becomes a line on stderr and an exit code. */
-import { isHelperError } from '../errors.js';
+import { errorMessage, isHelperError } from '../errors.js';
 import type { Redactor } from '../platform/redact.js';
+import { oneLine } from '../text.js';
 import { PROGRAM_NAME } from '../version.js';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
 
 function sentence(text: string): string {
   const line = oneLine(text);
@@ -20,7 +17,7 @@ export function formatErrorLine(error: unknown): string {
     const hint = error.hint === undefined || error.hint === '' ? '' : ` Fix: ${sentence(error.hint)}`;
     return `${PROGRAM_NAME}: ${sentence(error.message)}${hint}`;
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return `${PROGRAM_NAME}: unexpected error: ${sentence(message)} This is a bug: please report it with the output of --debug.`;
 }
 

@@ -23,7 +23,8 @@ import {
   unlink,
 } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { FileError, isHelperError } from '../errors.js';
+import { errnoCode, FileError, isHelperError } from '../errors.js';
+import { firstLine } from '../text.js';
 import { lockFile } from './lock.js';
 
 export interface SecureWriteOptions {
@@ -247,16 +248,6 @@ function otherwise(options: SecureWriteOptions, what: string): string {
   return options.pathSetting === undefined
     ? `, or use ${what}`
     : `, or point ${options.pathSetting} at ${what}`;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n', 1)[0] ?? text;
-}
-
-function errnoCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  const { code } = error;
-  return typeof code === 'string' ? code : undefined;
 }
 
 function notADirectory(

@@ -30,7 +30,8 @@ import type { Agent as HttpsAgent } from 'node:https';
 import { BlockList, isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Environment } from '../environment.js';
-import { ConfigError, FileError, NetworkError } from '../errors.js';
+import { ConfigError, errnoCode, FileError, NetworkError } from '../errors.js';
+import { oneLine } from '../text.js';
 
 /** A proxy chosen for an endpoint. */
 export interface ProxySetting {
@@ -305,10 +306,10 @@ async function readCaBundle(path: string, read: (path: string) => Promise<string
   try {
     text = await read(path);
   } catch (cause) {
-    const code = (cause as { code?: unknown } | null)?.code;
+    const code = errnoCode(cause);
     throw new FileError({
       code: 'CaBundleUnreadable',
-      message: `cannot read the CA bundle ${path} named by ${CA_BUNDLE_VARIABLE}${typeof code === 'string' ? ` (${code})` : ''}`,
+      message: `cannot read the CA bundle ${path} named by ${CA_BUNDLE_VARIABLE}${code === undefined ? '' : ` (${code})`}`,
       hint: `point ${CA_BUNDLE_VARIABLE} at a readable PEM file with the CA certificates to trust, or unset it`,
       cause,
     });
@@ -352,10 +353,6 @@ function errorFields(error: unknown): {
     name: typeof shape.name === 'string' ? shape.name : undefined,
     message: typeof shape.message === 'string' ? shape.message : String(error),
   };
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
 }
 
 function tlsFailure(

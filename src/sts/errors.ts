@@ -4,6 +4,7 @@
  */
 import { HelperError, NetworkError, StsError, type TokenSummary } from '../errors.js';
 import { describeNetworkFailure, TIMEOUT_NAMES, TRANSIENT_CODES } from '../platform/network.js';
+import { oneLine } from '../text.js';
 import { PROGRAM_NAME } from '../version.js';
 import { THROTTLING_CODES } from './retry.js';
 
@@ -45,10 +46,6 @@ const WIRE_CODES: Readonly<Record<string, string>> = {
 
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function oneLine(value: string): string {
-  return value.replace(/\s+/g, ' ').trim();
 }
 
 export function describeAudience(aud: TokenSummary['aud']): string {
