@@ -18,17 +18,15 @@
  * - poll 25 ms doubling to 250 ms, jittered: waiters re-read the entry at every poll and return
  *   as soon as the holder has written it; 20 waiters make at most ~80 cheap reads a second.
  */
-import { randomInt } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { chmod, lstat, readdir, rmdir, unlink } from 'node:fs/promises';
 import { homedir as osHomedir, tmpdir as osTmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AssumedRole } from '../credentials.js';
 import type { Environment } from '../environment.js';
 import { errnoCode, errorMessage, FileError, isHelperError } from '../errors.js';
 import { ensurePrivateDir, readTextFileIfExists, writeSecretFile } from '../platform/files.js';
-import { lockFile } from '../platform/lock.js';
+import { type LockOutcome, lockByPolling } from '../platform/lock.js';
 import type { CacheResult, CredentialCache } from './credential-cache.js';
 import { openEntry, sealEntry } from './crypto.js';
 import { type CachedCredentials, decodeCachedCredentials, encodeCachedCredentials } from './entry.js';
@@ -309,40 +307,36 @@ async function acquireLock(
   log: (line: string) => void,
   recheck: () => Promise<CacheResult | undefined>,
 ): Promise<Acquired> {
-  const deadline = performance.now() + options.waitMs;
-  let pause = options.pollMinMs;
   let waited = false;
-  for (;;) {
-    try {
-      const release = await lockFile(file, {
-        // The entry file need not exist yet; its path is ours already (the directory was checked).
-        realpath: false,
-        stale: options.staleMs,
-        retries: 0,
-        onCompromised: (error) => {
-          // The default throws from a timer and would kill the process. Losing the lock only means
-          // another process may also call STS; writes are atomic, so the entry stays whole.
-          log(`cache: lock for ${shortKey(key)} was lost (${errorMessage(error)}); continuing`);
-        },
-      });
+  let outcome: LockOutcome<CacheResult>;
+  try {
+    // The entry file need not exist yet; its path is ours already (the directory was checked).
+    outcome = await lockByPolling(file, {
+      ...options,
+      onCompromised: (error) => {
+        // Losing the lock only means another process may also call STS; writes are atomic, so the
+        // entry stays whole.
+        log(`cache: lock for ${shortKey(key)} was lost (${errorMessage(error)}); continuing`);
+      },
+      whileHeld: () => {
+        if (!waited) log(`cache: another process is fetching ${shortKey(key)}; waiting for it`);
+        waited = true;
+        return recheck();
+      },
+    });
+  } catch (error) {
+    log(`cache: cannot lock ${file}: ${errorMessage(error)}; calling STS without the lock`);
+    return { kind: 'unlocked' };
+  }
+  switch (outcome.kind) {
+    case 'locked':
       if (waited) log(`cache: took the lock for ${shortKey(key)} after waiting`);
-      return { kind: 'locked', release };
-    } catch (error) {
-      if (errnoCode(error) !== 'ELOCKED') {
-        log(`cache: cannot lock ${file}: ${errorMessage(error)}; calling STS without the lock`);
-        return { kind: 'unlocked' };
-      }
-    }
-    if (!waited) log(`cache: another process is fetching ${shortKey(key)}; waiting for it`);
-    waited = true;
-    const result = await recheck();
-    if (result !== undefined) return { kind: 'hit', result };
-    if (performance.now() >= deadline) {
+      return outcome;
+    case 'settled':
+      return { kind: 'hit', result: outcome.value };
+    case 'timed out':
       log(`cache: waited ${options.waitMs} ms for ${shortKey(key)}; calling STS without the lock`);
       return { kind: 'unlocked' };
-    }
-    await sleep(randomInt(Math.ceil(pause / 2), pause + 1));
-    pause = Math.min(pause * 2, options.pollMaxMs);
   }
 }
 

@@ -25,7 +25,7 @@ import {
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { errnoCode, FileError, isHelperError } from '../errors.js';
 import { firstLine } from '../text.js';
-import { lockFile } from './lock.js';
+import { lockByPolling } from './lock.js';
 
 export interface SecureWriteOptions {
   /** The flag or environment variable the path came from (e.g. `AWS_SHARED_CREDENTIALS_FILE`), named in hints. */
@@ -49,11 +49,9 @@ export type FileAction = 'read' | 'write' | 'lock' | 'create directory';
 
 const DEFAULT_STALE_MS = 10_000;
 const DEFAULT_WAIT_MS = 30_000;
-// Lock polling: start fast (a write takes milliseconds) and back off to 100-200 ms, randomised so that
-// dozens of waiting processes do not retry in step.
-const RETRY_MIN_MS = 10;
-const RETRY_FACTOR = 1.5;
-const RETRY_MAX_MS = 100;
+// Lock polling: start fast (a write takes milliseconds) and back off to 100-200 ms.
+const LOCK_POLL_MIN_MS = 10;
+const LOCK_POLL_MAX_MS = 200;
 
 // Windows has no O_NOFOLLOW; the lstat checks still apply there.
 const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
@@ -84,9 +82,17 @@ export async function updateFileSecurely(
   let lost: Error | undefined;
   let release: () => Promise<void>;
   try {
-    release = await acquireLock(target, staleMs, waitMs, (error) => {
-      lost = error;
+    const outcome = await lockByPolling<never>(target, {
+      staleMs,
+      waitMs,
+      pollMinMs: LOCK_POLL_MIN_MS,
+      pollMaxMs: LOCK_POLL_MAX_MS,
+      onCompromised: (error) => {
+        lost = error;
+      },
     });
+    if (outcome.kind === 'timed out') throw outcome.error;
+    release = outcome.release;
   } catch (error) {
     throw toFileError(error, target, 'lock', options);
   }
@@ -537,30 +543,5 @@ async function syncDirectory(dir: string): Promise<void> {
     // Durability of the rename is best effort; the content itself was synced before it.
   } finally {
     await handle?.close().catch(() => undefined);
-  }
-}
-
-/**
- * Takes the lock, polling while another writer holds it until `waitMs` has passed. Other errors (no
- * permission to create the lock directory, read-only file system, ...) fail at once: proper-lockfile's
- * own retries would repeat those too.
- */
-async function acquireLock(
-  target: string,
-  staleMs: number,
-  waitMs: number,
-  onCompromised: (error: Error) => void,
-): Promise<() => Promise<void>> {
-  const deadline = Date.now() + waitMs;
-  let delay = RETRY_MIN_MS;
-  for (;;) {
-    try {
-      return await lockFile(target, { realpath: false, stale: staleMs, retries: 0, onCompromised });
-    } catch (error) {
-      const left = deadline - Date.now();
-      if (errnoCode(error) !== 'ELOCKED' || left <= 0) throw error;
-      await new Promise((done) => setTimeout(done, Math.min(delay * (1 + Math.random()), left)));
-      delay = Math.min(delay * RETRY_FACTOR, RETRY_MAX_MS);
-    }
   }
 }
