@@ -105,7 +105,7 @@ export async function obtainCredentials(settings: Settings, deps: ObtainDependen
     const customAgents = deps.httpAgent !== undefined || deps.httpsAgent !== undefined;
     const network = customAgents
       ? undefined
-      : await (await import('./platform/network.js')).agentsForEndpoint(request.endpoint, deps.env, {
+      : await (await import('./platform/agents.js')).agentsForEndpoint(request.endpoint, deps.env, {
           timeoutMs: settings.timeoutMs,
         });
     if (network?.proxy !== undefined) log(`using proxy ${network.proxy} (from ${network.proxyVariable})`);
