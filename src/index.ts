@@ -2,7 +2,8 @@
 
 /** The encrypted credential cache shared between processes, and emptying it. */
 export type { CacheResult, CredentialCache } from './cache/credential-cache.js';
-export { clearCache, createFileCache, type FileCacheOptions } from './cache/store.js';
+export { type ClearCacheOptions, clearCache } from './cache/directory.js';
+export { createFileCache, type FileCacheOptions } from './cache/store.js';
 /** Option table: every setting with its flag, environment variables and default. */
 export { OPTIONS, type OptionSpec, renderOptionsMarkdown } from './config/options.js';
 /** Resolves flags and environment into validated settings (pure). */

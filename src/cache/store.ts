@@ -9,30 +9,30 @@
  * the CLI shows with --debug. Errors of `produce` (STS) are the caller's and pass through unchanged.
  *
  * Lock parameters, and why:
- * - stale 15 s: proper-lockfile refreshes a held lock's mtime every stale/2 = 7.5 s, so a live
- *   holder is never taken over however slow STS is; a holder that died (SIGKILL, OOM, runner
- *   cancel) blocks the others for at most 15 s before its lock is taken over.
+ * - stale: see CACHE_LOCK_STALE_MS.
  * - wait: as long as the holder's exchange may take (the CLI passes `longestExchangeMs` of its
  *   settings; 130 s covers the defaults, 5 attempts of 10 s plus throttling back-off). Past it, a
  *   waiter stops waiting and calls STS itself rather than fail the command.
  * - poll 25 ms doubling to 250 ms, jittered: waiters re-read the entry at every poll and return
  *   as soon as the holder has written it; 20 waiters make at most ~80 cheap reads a second.
  */
-import { realpathSync } from 'node:fs';
-import { chmod, lstat, readdir, rmdir, unlink } from 'node:fs/promises';
-import { homedir as osHomedir, tmpdir as osTmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { AssumedRole } from '../credentials.js';
 import type { Environment } from '../environment.js';
-import { errnoCode, errorMessage, FileError, isHelperError } from '../errors.js';
-import { ensurePrivateDir, readTextFileIfExists, writeSecretFile } from '../platform/files.js';
+import { errorMessage, isHelperError } from '../errors.js';
+import { readTextFileIfExists, writeSecretFile } from '../platform/files.js';
 import { type LockOutcome, lockByPolling } from '../platform/lock.js';
 import type { CacheResult, CredentialCache } from './credential-cache.js';
 import { openEntry, sealEntry } from './crypto.js';
+import {
+  CACHE_LOCK_STALE_MS,
+  ENTRY_SUFFIX,
+  prepareCacheDirectory,
+  pruneCacheDirectory,
+} from './directory.js';
 import { type CachedCredentials, decodeCachedCredentials, encodeCachedCredentials } from './entry.js';
 import { DEFAULT_CACHE_REFRESH_WINDOW_SECONDS, isFresh, outlastsMandatoryRefresh } from './freshness.js';
 import { type CacheKeyInput, cacheKeyFor } from './key.js';
-import { configuredCacheDirectory, fallbackCacheDirectory, resolveCacheLocation } from './location.js';
 
 export interface CacheLockOptions {
   /** A lock not refreshed by its holder for this long is taken over (its holder died). Minimum 2000. */
@@ -47,7 +47,7 @@ export interface CacheLockOptions {
 type LockSettings = { readonly [K in keyof CacheLockOptions]-?: number };
 
 const DEFAULT_CACHE_LOCK_OPTIONS = {
-  staleMs: 15_000,
+  staleMs: CACHE_LOCK_STALE_MS,
   waitMs: 130_000,
   pollMinMs: 25,
   pollMaxMs: 250,
@@ -68,22 +68,6 @@ export interface FileCacheOptions {
   /** The working directory, which the cache must not be inside; defaults to process.cwd(). */
   readonly cwd?: string | undefined;
 }
-
-export interface ClearCacheOptions {
-  readonly log?: ((line: string) => void) | undefined;
-}
-
-/** The file name of an entry is `<key>${ENTRY_SUFFIX}`; see {@link cacheFileKind} for the others. */
-const ENTRY_SUFFIX = '.json';
-const CACHE_FILE_NAME = /^(?:[0-9a-f]{64}\.json(\.lock)?|(\.[0-9a-f]{64}\.json\.[0-9a-f]{12}\.tmp))$/;
-/**
- * STS issues at most 12 hours; an entry file older than that plus a margin holds expired
- * credentials whatever they were, and is removed when the cache writes (entries of past CI jobs
- * would otherwise pile up on a shell runner).
- */
-const ENTRY_MAX_AGE_MS = (43_200 + 3_600) * 1000;
-/** A write takes milliseconds; a temporary file this old was left by a writer that died. */
-const ORPHAN_TEMP_AGE_MS = 60_000;
 
 /** Creates the file cache. Nothing touches the disk before the first `getOrCreate`. */
 export function createFileCache(options: FileCacheOptions): CredentialCache {
@@ -162,7 +146,7 @@ export function createFileCache(options: FileCacheOptions): CredentialCache {
     key: string,
     produce: () => Promise<AssumedRole>,
   ): Promise<CacheResult> => {
-    const directory = await prepareDirectory(options, log);
+    const directory = await prepareCacheDirectory(options, log);
     if (directory === undefined) return fromProduce(await produce());
 
     const file = join(directory, `${key}${ENTRY_SUFFIX}`);
@@ -216,7 +200,7 @@ export function createFileCache(options: FileCacheOptions): CredentialCache {
     key: string,
     produce: () => Promise<AssumedRole>,
   ): Promise<CacheResult> => {
-    const directory = await prepareDirectory(options, log);
+    const directory = await prepareCacheDirectory(options, log);
     const assumed = await produce();
     if (directory !== undefined)
       await writeEntry(join(directory, `${key}${ENTRY_SUFFIX}`), token, key, assumed, log);
@@ -234,60 +218,6 @@ export function createFileCache(options: FileCacheOptions): CredentialCache {
       return started;
     },
   };
-}
-
-/**
- * Removes every cache entry of this user, from the configured directory and from the temp-directory
- * fallback (which of the two a past run used depended on its working directory), plus locks left by
- * processes that died. Returns the number of entries removed. Directories that are symlinks or not
- * ours are left alone.
- */
-export async function clearCache(env: Environment, options: ClearCacheOptions = {}): Promise<number> {
-  const log = options.log ?? (() => {});
-  const directories = new Set([
-    configuredCacheDirectory({ env, homedir: safely(osHomedir) }),
-    fallbackCacheDirectory({ tmpdir: osTmpdir(), user: currentUser() }),
-  ]);
-  let removed = 0;
-  for (const directory of directories) {
-    if (directory === undefined || !(await isOwnDirectory(directory, log))) continue;
-    try {
-      for (const name of await readdir(directory)) {
-        const path = join(directory, name);
-        const kind = cacheFileKind(name);
-        if (kind === 'entry') {
-          if (await removeIfPresent(() => unlink(path))) removed++;
-        } else if (kind === 'temp') {
-          await removeIfPresent(() => unlink(path));
-        } else if (kind === 'lock') {
-          // A live holder refreshes its lock every stale/2; an older one belongs to a dead process.
-          const stat = await lstat(path).catch(() => undefined);
-          if (stat?.isDirectory() && stat.mtimeMs < Date.now() - DEFAULT_CACHE_LOCK_OPTIONS.staleMs) {
-            await removeIfPresent(() => rmdir(path));
-          }
-        }
-      }
-    } catch (error) {
-      throw new FileError({
-        code: 'CacheClearFailed',
-        message: `cannot clear the credential cache in ${directory}: ${errorMessage(error)}`,
-        hint: `remove the directory by hand: rm -r '${directory}'`,
-        cause: error,
-      });
-    }
-    log(`cache: cleared ${directory}`);
-  }
-  return removed;
-}
-
-async function removeIfPresent(remove: () => Promise<void>): Promise<boolean> {
-  try {
-    await remove();
-    return true;
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return false;
-    throw error;
-  }
 }
 
 type Acquired =
@@ -358,136 +288,13 @@ async function writeEntry(
     log(`cache: cannot write ${file}: ${errorMessage(error)}; continuing without caching`);
     return;
   }
-  await pruneOldFiles(dirname(file), basename(file), log);
-}
-
-/**
- * Removes entries too old to hold unexpired credentials, and temporary files of writers that were
- * killed mid-write (they hold an encrypted entry too); best effort.
- */
-async function pruneOldFiles(directory: string, keep: string, log: (line: string) => void): Promise<void> {
-  try {
-    const nowMs = Date.now();
-    for (const name of await readdir(directory)) {
-      const kind = cacheFileKind(name);
-      if (name === keep || (kind !== 'entry' && kind !== 'temp')) continue;
-      const maxAgeMs = kind === 'entry' ? ENTRY_MAX_AGE_MS : ORPHAN_TEMP_AGE_MS;
-      const path = join(directory, name);
-      const stat = await lstat(path).catch(() => undefined);
-      if (stat?.isFile() && stat.mtimeMs < nowMs - maxAgeMs) await unlink(path).catch(() => {});
-    }
-  } catch (error) {
-    log(`cache: pruning old entries failed: ${errorMessage(error)}`);
-  }
-}
-
-/** Resolves and creates the cache directory; undefined when the cache cannot be used this time. */
-async function prepareDirectory(
-  options: FileCacheOptions,
-  log: (line: string) => void,
-): Promise<string | undefined> {
-  const location = resolveCacheLocation(
-    {
-      env: options.env,
-      // A deleted working directory cannot hold the cache; `/` leaves only the CI_PROJECT_DIR test.
-      cwd: options.cwd ?? safely(() => process.cwd()) ?? '/',
-      homedir: safely(osHomedir),
-      tmpdir: osTmpdir(),
-      user: currentUser(),
-    },
-    canonicalPath,
-  );
-  if (location.kind === 'disabled') {
-    log(`cache: disabled: ${location.reason}`);
-    return undefined;
-  }
-  if (location.fallback) log(`cache: using ${location.path}: ${location.reason}`);
-  try {
-    await ensurePrivateDir(location.path);
-  } catch (error) {
-    log(`cache: cannot use ${location.path}: ${errorMessage(error)}; not caching`);
-    return undefined;
-  }
-  return (await isOwnDirectory(location.path, log)) ? location.path : undefined;
-}
-
-/** A real directory (not a symlink) owned by this user; anything else is not safe to trust. */
-async function isOwnDirectory(path: string, log: (line: string) => void): Promise<boolean> {
-  let stat: Awaited<ReturnType<typeof lstat>>;
-  try {
-    stat = await lstat(path);
-  } catch (error) {
-    if (errnoCode(error) !== 'ENOENT') log(`cache: cannot inspect ${path}: ${errorMessage(error)}`);
-    return false;
-  }
-  if (!stat.isDirectory()) {
-    log(`cache: ${path} is not a directory (a symlink?); not using it`);
-    return false;
-  }
-  const uid = process.getuid?.();
-  if (uid !== undefined && stat.uid !== uid) {
-    log(`cache: ${path} belongs to uid ${stat.uid}, not to us (${uid}); not using it`);
-    return false;
-  }
-  if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
-    // Ours but open to others (made by hand, or by an old umask): close it rather than trust it.
-    try {
-      await chmod(path, 0o700);
-      log(`cache: ${path} had mode ${(stat.mode & 0o777).toString(8)}; set it to 700`);
-    } catch (error) {
-      log(`cache: ${path} is open to other users and cannot be closed: ${errorMessage(error)}; not using it`);
-      return false;
-    }
-  }
-  return true;
-}
-
-function currentUser(): string {
-  const uid = process.getuid?.();
-  if (uid !== undefined) return String(uid);
-  const name = safely(() => userInfo().username);
-  // Keep it usable as a single path segment.
-  return name === undefined ? 'user' : name.replace(/[^A-Za-z0-9._-]/g, '_');
-}
-
-/** The path with symlinks in its existing part resolved; the rest appended as given. */
-function canonicalPath(path: string): string {
-  const missing: string[] = [];
-  let current = path;
-  for (;;) {
-    const resolved = safely(() => realpathSync(current));
-    if (resolved !== undefined) return join(resolved, ...missing.reverse());
-    const parent = dirname(current);
-    if (parent === current) return path;
-    missing.push(basename(current));
-    current = parent;
-  }
+  await pruneCacheDirectory(dirname(file), basename(file), log);
 }
 
 function fromProduce(assumed: AssumedRole): CacheResult {
   return { credentials: assumed.credentials, assumedRoleArn: assumed.assumedRoleArn, fromCache: false };
 }
 
-/**
- * What a name in the cache directory is: an entry `<key>.json`, its lock `<key>.json.lock`
- * (proper-lockfile's directory), or a temporary file `.<key>.json.<12 hex>.tmp` (writeSecretFile's
- * naming); anything else is not ours and is left alone.
- */
-function cacheFileKind(name: string): 'entry' | 'lock' | 'temp' | undefined {
-  const match = CACHE_FILE_NAME.exec(name);
-  if (match === null) return undefined;
-  if (match[2] !== undefined) return 'temp';
-  return match[1] === undefined ? 'entry' : 'lock';
-}
-
 function shortKey(key: string): string {
   return key.slice(0, 12);
-}
-
-function safely<T>(fn: () => T): T | undefined {
-  try {
-    return fn();
-  } catch {
-    return undefined;
-  }
 }

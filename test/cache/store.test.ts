@@ -14,8 +14,9 @@ import {
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openEntry } from '../../src/cache/crypto.js';
+import { clearCache } from '../../src/cache/directory.js';
 import { cacheKeyFor } from '../../src/cache/key.js';
-import { clearCache, createFileCache, type FileCacheOptions } from '../../src/cache/store.js';
+import { createFileCache, type FileCacheOptions } from '../../src/cache/store.js';
 import type { Environment } from '../../src/environment.js';
 import { HelperError } from '../../src/errors.js';
 import { countingProducer, makeTempDir, OTHER_TOKEN, requestFor, type TempDir, TOKEN } from './support.js';

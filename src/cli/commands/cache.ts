@@ -1,4 +1,4 @@
-import { clearCache } from '../../cache/store.js';
+import { clearCache } from '../../cache/directory.js';
 import type { Environment } from '../../environment.js';
 import { PROGRAM_NAME } from '../../version.js';
 import type { CliIo } from '../run.js';
