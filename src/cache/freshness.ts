@@ -24,7 +24,7 @@
  * when that returns a set still inside the margin.
  */
 export const ADVISORY_REFRESH_SECONDS = 15 * 60;
-export const MANDATORY_REFRESH_SECONDS = 10 * 60;
+const MANDATORY_REFRESH_SECONDS = 10 * 60;
 
 /**
  * The AWS CLI's advisory refresh plus 5 minutes: a set handed out from the cache is not one the CLI

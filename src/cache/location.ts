@@ -20,7 +20,7 @@
 import { isAbsolute, parse, relative, resolve, sep } from 'node:path';
 import type { Environment } from '../environment.js';
 
-export const CACHE_DIRECTORY_NAME = 'gitlab-aws-credential-helper';
+const CACHE_DIRECTORY_NAME = 'gitlab-aws-credential-helper';
 
 export interface CacheLocationInput {
   readonly env: Environment;

@@ -4,7 +4,7 @@ import type { Redactor } from '../platform/redact.js';
 import { oneLine } from '../text.js';
 import { PROGRAM_NAME } from '../version.js';
 
-export const EXIT_FAILURE = 1;
+const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 function sentence(text: string): string {
@@ -22,13 +22,13 @@ export function formatErrorLine(error: unknown): string {
 }
 
 /** As env(1) and shells do: 127 when the command is not found, 126 when it cannot be run. */
-export const EXIT_COMMAND_NOT_FOUND = 127;
-export const EXIT_COMMAND_NOT_RUNNABLE = 126;
+const EXIT_COMMAND_NOT_FOUND = 127;
+const EXIT_COMMAND_NOT_RUNNABLE = 126;
 /**
  * `env -- CMD`: our own failure, as env(1) and timeout(1) report theirs, so that it cannot be taken
  * for an exit code of the command (which owns 0 to 255, 1 and 2 included).
  */
-export const EXIT_RUNNER_FAILED = 125;
+const EXIT_RUNNER_FAILED = 125;
 
 /** Who the exit code speaks for: the helper alone, or a command it runs (`env -- CMD`). */
 export type ExitCodeContext = 'helper' | 'command runner';

@@ -29,8 +29,6 @@ describe('resolveSettings', () => {
   it('derives everything from a GitLab job with only the account id set', () => {
     const settings = resolveSettings('process', {}, JOB_ENV);
     expect(settings).toMatchObject({
-      accountId: '123456789012',
-      roleName: 'gitlab-demo-group-demo-project',
       roleArn: 'arn:aws:iam::123456789012:role/gitlab-demo-group-demo-project',
       roleSessionName: 'gitlab-demo-group-demo-project-4242',
       tokenSource: { kind: 'env', name: 'GITLAB_AWS_IDENTITY_TOKEN' },
@@ -43,7 +41,6 @@ describe('resolveSettings', () => {
       cache: { enabled: true, reuse: true, refreshWindowSeconds: 1200 },
       maxAttempts: 5,
       timeoutMs: 10_000,
-      debug: false,
     });
   });
 
@@ -51,14 +48,13 @@ describe('resolveSettings', () => {
     const env = { ...JOB_ENV, GITLAB_AWS_DURATION_SECONDS: '7200', GITLAB_AWS_ROLE_NAME: 'from-env' };
     const settings = resolveSettings('process', { durationSeconds: '900', awsAccount: '333333333333' }, env);
     expect(settings.durationSeconds).toBe(900);
-    expect(settings.accountId).toBe('333333333333');
     expect(settings.roleArn).toBe('arn:aws:iam::333333333333:role/from-env');
     expect(settings.roleSessionName).toBe('from-env-4242');
   });
 
   it('lets a role ARN given as a flag override the account from the environment', () => {
     const settings = resolveSettings('process', { roleName: 'arn:aws:iam::210987654321:role/x' }, JOB_ENV);
-    expect(settings.accountId).toBe('210987654321');
+    expect(settings.roleArn).toBe('arn:aws:iam::210987654321:role/x');
   });
 
   describe('a role ARN and an account from every pair of levels', () => {
@@ -85,7 +81,7 @@ describe('resolveSettings', () => {
       ['env', 'env'],
     ])('ARN from %s, the same account from %s: the ARN as given', (arnLevel, accountLevel) => {
       const settings = resolveWith(arnLevel, accountLevel, '210987654321')();
-      expect([settings.roleArn, settings.accountId]).toEqual([ARN, '210987654321']);
+      expect(settings.roleArn).toBe(ARN);
     });
 
     it.each<[Level, Level, string | RegExp]>([
@@ -106,8 +102,7 @@ describe('resolveSettings', () => {
       // The flag wins, whichever of the two it is.
       const settings = resolve();
       expect(settings.roleArn).toBe(expected);
-      expect(settings.accountId).toBe(expected.split(':')[4]);
-      expect(settings.roleName).toBe('Deployer');
+      expect(settings.roleSessionName).toBe('Deployer-4242');
     });
   });
 
@@ -121,7 +116,10 @@ describe('resolveSettings', () => {
       { roleName: 'arn:aws:iam::210987654321:role/x/Deployer' },
       env,
     );
-    expect(settings).toMatchObject({ accountId: '210987654321', roleName: 'Deployer' });
+    expect(settings).toMatchObject({
+      roleArn: 'arn:aws:iam::210987654321:role/x/Deployer',
+      roleSessionName: 'Deployer-4242',
+    });
   });
 
   it('takes the home region of a role ARN’s partition when no region is given', () => {
@@ -192,7 +190,9 @@ describe('resolveSettings', () => {
 
   it('falls back to CI_PROJECT_PATH when the slug is absent', () => {
     const env = { ...JOB_ENV, CI_PROJECT_PATH_SLUG: undefined, CI_PROJECT_PATH: 'My.Group/Sub/App' };
-    expect(resolveSettings('process', {}, env).roleName).toBe('gitlab-my-group-sub-app');
+    expect(resolveSettings('process', {}, env).roleArn).toBe(
+      'arn:aws:iam::123456789012:role/gitlab-my-group-sub-app',
+    );
   });
 
   it.each([

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadSharedConfigFiles } from '@smithy/core/config';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findIniSyntaxError, getIniSection, type IniEntry, removeIniSection, setIniSection } from './ini.js';
+import { findIniSyntaxError, type IniEntry, setIniSection } from './ini.js';
 
 const CREDS: IniEntry[] = [
   ['aws_access_key_id', 'ASIANEW'],
@@ -148,14 +148,14 @@ describe('setIniSection', () => {
     );
   });
 
-  it('treats nested sub-section settings as part of their parent, not as keys', () => {
+  it('treats nested sub-section settings as part of their parent, not as keys', async () => {
     const before =
       '[ci]\nregion = eu\ns3 =\n  aws_access_key_id = nested\n  addressing_style = path\n\n[x]\n';
     const after = setIniSection(before, 'ci', [['aws_access_key_id', 'ASIANEW']]);
     expect(after).toBe(
       '[ci]\nregion = eu\ns3 =\n  aws_access_key_id = nested\n  addressing_style = path\naws_access_key_id = ASIANEW\n\n[x]\n',
     );
-    expect(Object.fromEntries(getIniSection(after, 'ci') ?? [])).toEqual({
+    expect((await sdkRead(after)).ci).toEqual({
       region: 'eu',
       's3.aws_access_key_id': 'nested',
       's3.addressing_style': 'path',
@@ -234,8 +234,6 @@ describe('setIniSection', () => {
     ['profile __proto__', 'reserved'],
   ])('rejects the section name %j', (section, problem) => {
     expect(() => setIniSection('', section, CREDS)).toThrow(problem);
-    expect(() => getIniSection('', section)).toThrow(problem);
-    expect(() => removeIniSection('', section)).toThrow(problem);
   });
 
   it.each([
@@ -265,53 +263,6 @@ describe('setIniSection', () => {
         ['REGION', 'b'],
       ]),
     ).toThrow('given twice');
-  });
-});
-
-describe('getIniSection', () => {
-  it('reads like the SDK: comments stripped, duplicates merged, nested settings dotted', () => {
-    const text = '[ci]\na = 1 # note\ns3 =\n  signature_version = s3v4\nb = 2\n[x]\na = 9\n[ci]\na = 3\n';
-    expect(getIniSection(text, 'ci')).toEqual(
-      new Map([
-        ['a', '3'],
-        ['s3.signature_version', 's3v4'],
-        ['b', '2'],
-      ]),
-    );
-  });
-
-  it('returns undefined for a missing section and an empty map for an empty one', () => {
-    expect(getIniSection('[a]\nx = 1\n', 'ci')).toBeUndefined();
-    expect(getIniSection('[ci]\n# nothing\n', 'ci')).toEqual(new Map());
-  });
-});
-
-describe('removeIniSection', () => {
-  it.each([
-    {
-      rule: 'keeps comments that lead into the next section',
-      before: '[a]\nx = 1\n\n[ci]\n# ours\nk = v\n\n# about b\n[b]\ny = 2\n',
-      after: '[a]\nx = 1\n\n# about b\n[b]\ny = 2\n',
-    },
-    {
-      rule: 'drops the separating blank lines of a last section',
-      before: '[a]\nx = 1\n\n[ci]\nk = v\n',
-      after: '[a]\nx = 1\n',
-    },
-    {
-      rule: 'removes every duplicate',
-      before: '[ci]\nk = 1\n\n[a]\nx = 1\n\n[ci]\nk = 2\n\n',
-      after: '[a]\nx = 1\n',
-    },
-    {
-      rule: 'keeps a missing final newline',
-      before: '[a]\r\nx = 1\r\n[ci]\r\nk = v',
-      after: '[a]\r\nx = 1',
-    },
-    { rule: 'leaves a file without the section untouched', before: '[a]\nx = 1', after: '[a]\nx = 1' },
-    { rule: 'empties a file holding only the section', before: '[ci]\nk = v\n', after: '' },
-  ])('$rule', ({ before, after }) => {
-    expect(removeIniSection(before, 'ci')).toBe(after);
   });
 });
 
@@ -486,17 +437,6 @@ describe('INI properties', () => {
         const name = sdkName(section);
         expect(sdkAfter[name] ?? {}).toEqual(expectedSection(sdkBefore[name], entries));
         expect({ ...sdkAfter, [name]: undefined }).toEqual({ ...sdkBefore, [name]: undefined });
-        // Our reader agrees with the SDK on every section, before and after.
-        for (const candidate of SECTIONS) {
-          for (const [text, sdk] of [
-            [file.text, sdkBefore],
-            [after, sdkAfter],
-          ] as const) {
-            expect(Object.fromEntries(getIniSection(text, candidate) ?? [])).toEqual(
-              sdk[sdkName(candidate)] ?? {},
-            );
-          }
-        }
       }),
       { numRuns: 200 },
     );
@@ -509,31 +449,6 @@ describe('INI properties', () => {
         expect(setIniSection(once, section, entries)).toBe(once);
       }),
       { numRuns: 500 },
-    );
-  });
-
-  it('removing a section keeps the other sections for the SDK and every line outside it', async () => {
-    await fc.assert(
-      fc.asyncProperty(iniFile(false), fc.constantFrom(...SECTIONS), async (file, section) => {
-        const after = removeIniSection(file.text, section);
-        const [sdkBefore, sdkAfter] = [await sdkRead(file.text), await sdkRead(after)];
-        const name = sdkName(section);
-        expect(sdkAfter[name]).toBeUndefined();
-        expect({ ...sdkAfter, [name]: undefined }).toEqual({ ...sdkBefore, [name]: undefined });
-        // Every non-empty line of the other blocks survives, in order.
-        const kept = blocksOf(file.text)
-          .filter((b) => b.name !== section)
-          .flatMap((b) => b.text.split(/\r?\n/))
-          .filter((line) => line.trim() !== '');
-        const lines = after.split(/\r?\n/);
-        let at = 0;
-        for (const line of kept) {
-          at = lines.indexOf(line, at);
-          expect(at).toBeGreaterThanOrEqual(0);
-          at++;
-        }
-      }),
-      { numRuns: 200 },
     );
   });
 

@@ -23,7 +23,7 @@ import { build } from 'esbuild';
 import { lock } from 'proper-lockfile';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FileError } from '../errors.js';
-import { getIniSection, setIniSection } from '../output/ini.js';
+import { setIniSection } from '../output/ini.js';
 import {
   ensurePrivateDir,
   readTextFileIfExists,
@@ -477,6 +477,20 @@ describe('toFileError', () => {
 // Real processes: concurrent writers and writers killed at random moments. The child is this module
 // bundled into one file, so each process starts in tens of milliseconds.
 
+/** The keys of `[name]` in a file these tests wrote themselves: plain `key = value` lines. */
+function sectionOf(text: string, name: string): Map<string, string> | undefined {
+  const start = text.indexOf(`[${name}]\n`);
+  if (start < 0) return undefined;
+  const body = text.slice(start + name.length + 3).split(/\n\[/, 1)[0] ?? '';
+  return new Map(
+    body
+      .split('\n')
+      .map((line) => /^(\S+) = (.*)$/.exec(line))
+      .filter((match): match is RegExpExecArray => match !== null)
+      .map((match) => [match[1] ?? '', match[2] ?? '']),
+  );
+}
+
 let childDir: string;
 let childScript: string;
 const KEYS = Array.from({ length: 100 }, (_, i) => `k${String(i).padStart(3, '0')}`);
@@ -484,7 +498,7 @@ const valueFor = (counter: number) => `v${counter}-${'x'.repeat(200)}`;
 
 const CHILD_SOURCE = `
 import { writeSync } from 'node:fs';
-import { getIniSection, setIniSection } from '../output/ini.js';
+import { setIniSection } from '../output/ini.js';
 import { updateFileSecurely } from './files.js';
 
 const [mode, file, arg] = process.argv.slice(2);
@@ -500,7 +514,7 @@ async function main() {
     writeSync(1, 'ready\\n');
     for (;;) {
       await updateFileSecurely(file, (text) => {
-        const counter = Number(getIniSection(text ?? '', 'p')?.get('counter') ?? '0') + 1;
+        const counter = Number(/^counter = (\\d+)$/m.exec(text ?? '')?.[1] ?? '0') + 1;
         return setIniSection(text ?? '', 'p', [['counter', String(counter)], ...KEYS.map((k) => [k, valueFor(counter)])]);
       }, { lockStaleMs: 2000 });
       writeSync(1, 'wrote\\n');
@@ -627,7 +641,7 @@ describe('concurrent and interrupted writers', () => {
 
       const text = await readFile(file, 'utf8');
       expect(text.startsWith(preamble)).toBe(true);
-      const section = getIniSection(text, 'p');
+      const section = sectionOf(text, 'p');
       const counter = Number(section?.get('counter') ?? '0');
       expect(counter).toBeGreaterThanOrEqual(lastCounter);
       if (counter > 0) {
@@ -648,7 +662,7 @@ describe('concurrent and interrupted writers', () => {
     await updateFileSecurely(file, (text) => setIniSection(text ?? '', 'p', [['counter', 'done']]), {
       lockStaleMs: 2000,
     });
-    expect(getIniSection(await readFile(file, 'utf8'), 'p')?.get('counter')).toBe('done');
+    expect(sectionOf(await readFile(file, 'utf8'), 'p')?.get('counter')).toBe('done');
     expect(await leftovers(dir)).toEqual([]);
     expect(lastCounter).toBeGreaterThan(0);
     console.info(`SIGKILL: ${JSON.stringify({ ...stats, writes: lastCounter })}`);

@@ -18,7 +18,7 @@ export interface NetworkFailureContext {
 /** An errno-style code of a failed socket or DNS lookup, as Node.js and undici report them. */
 const SOCKET_ERROR_CODE = /^(E[A-Z_]+|UND_ERR_[A-Z_]+)$/;
 /** Socket errors worth another attempt; a name that does not resolve (ENOTFOUND) is a typo. */
-export const TRANSIENT_CODES: ReadonlySet<string> = new Set([
+const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
@@ -42,7 +42,7 @@ const UNTRUSTED_CERT_CODES = new Set([
 ]);
 const EXPIRED_CERT_CODES = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
 const NAME_CERT_CODES = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH']);
-export const TIMEOUT_NAMES: ReadonlySet<string> = new Set([
+const TIMEOUT_NAMES: ReadonlySet<string> = new Set([
   'TimeoutError',
   'RequestTimeout',
   'RequestTimeoutException',

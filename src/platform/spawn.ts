@@ -104,7 +104,7 @@ export function runCommand(
 }
 
 /** The shell's exit status for death by `signal`: 128 + its number. */
-export function signalExitCode(signal: NodeJS.Signals): number {
+function signalExitCode(signal: NodeJS.Signals): number {
   return 128 + (constants.signals[signal] ?? 0);
 }
 

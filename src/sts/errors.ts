@@ -44,7 +44,7 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-export function describeAudience(aud: TokenSummary['aud']): string {
+function describeAudience(aud: TokenSummary['aud']): string {
   if (aud === undefined) return '(none)';
   return typeof aud === 'string' ? aud : aud.join(', ');
 }

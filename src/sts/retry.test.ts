@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HelperError } from '../errors.js';
-import {
-  backoffDelayMs,
-  decideRetry,
-  longestExchangeMs,
-  THROTTLING_BACKOFF,
-  TRANSIENT_BACKOFF,
-} from './retry.js';
+import { decideRetry, longestExchangeMs } from './retry.js';
 
 const throttled = new HelperError('sts', { code: 'Throttling', message: 'Rate exceeded', retryable: true });
 const unavailable = new HelperError('sts', { code: 'ServiceUnavailable', message: 'm', retryable: true });
@@ -15,11 +9,13 @@ const almostOne = () => 1 - Number.EPSILON;
 
 describe('retry policy', () => {
   it('uses full jitter under an exponential ceiling with a cap', () => {
-    expect(backoffDelayMs(0, almostOne, TRANSIENT_BACKOFF)).toBe(199);
-    expect(backoffDelayMs(3, () => 0.5, TRANSIENT_BACKOFF)).toBe(800);
-    expect(backoffDelayMs(20, almostOne, TRANSIENT_BACKOFF)).toBe(4999);
-    expect(backoffDelayMs(20, almostOne, THROTTLING_BACKOFF)).toBe(19_999);
-    expect(backoffDelayMs(4, () => 0, THROTTLING_BACKOFF)).toBe(0);
+    const delay = (error: HelperError, attempt: number, random: () => number) =>
+      decideRetry(error, attempt, 100, 0, Number.POSITIVE_INFINITY, random).delayMs;
+    expect(delay(unavailable, 1, almostOne)).toBe(199);
+    expect(delay(unavailable, 4, () => 0.5)).toBe(800);
+    expect(delay(unavailable, 21, almostOne)).toBe(4999);
+    expect(delay(throttled, 21, almostOne)).toBe(19_999);
+    expect(delay(throttled, 5, () => 0)).toBe(0);
   });
 
   it('retries only what can pass, within attempts and before the deadline', () => {

@@ -10,13 +10,13 @@ export interface Backoff {
 }
 
 /** Network failures and HTTP 5xx: they pass quickly or not at all. */
-export const TRANSIENT_BACKOFF: Backoff = { baseMs: 200, capMs: 5_000 };
+const TRANSIENT_BACKOFF: Backoff = { baseMs: 200, capMs: 5_000 };
 /**
  * Throttling: a fan-out of jobs that all hear "Rate exceeded" must spread over seconds, not
  * milliseconds. The AWS SDKs also wait longer for it (Java v2: 1 s base, JS v3: 500 ms; both cap
  * at 20 s); with the default 5 attempts this spreads the retries over up to 15 s.
  */
-export const THROTTLING_BACKOFF: Backoff = { baseMs: 1_000, capMs: 20_000 };
+const THROTTLING_BACKOFF: Backoff = { baseMs: 1_000, capMs: 20_000 };
 
 /** The error codes AWS services use for "slow down". */
 export const THROTTLING_CODES: ReadonlySet<string> = new Set([
@@ -29,12 +29,12 @@ export const THROTTLING_CODES: ReadonlySet<string> = new Set([
   'SlowDown',
 ]);
 
-export function backoffFor(error: Pick<HelperError, 'code'>): Backoff {
+function backoffFor(error: Pick<HelperError, 'code'>): Backoff {
   return THROTTLING_CODES.has(error.code) ? THROTTLING_BACKOFF : TRANSIENT_BACKOFF;
 }
 
 /** Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"): uniform in [0, min(cap, base·2^n)). */
-export function backoffDelayMs(retryNumber: number, random: () => number, backoff: Backoff): number {
+function backoffDelayMs(retryNumber: number, random: () => number, backoff: Backoff): number {
   return Math.floor(random() * backoffCeilingMs(retryNumber, backoff));
 }
 

@@ -3,9 +3,7 @@
  * code as the helper), its trust policy and, optionally, the OIDC provider. Pure: no I/O, no clock.
  */
 import { MAX_ROLE_NAME_LENGTH } from '../aws/names.js';
-
-export type RefType = 'branch' | 'tag' | 'any';
-export type TemplateFormat = 'cloudformation' | 'terraform';
+import type { RefType, TemplateFormat } from '../config/parse.js';
 
 export interface RoleTemplateInput {
   /** `my-group/my-project`. */

@@ -15,7 +15,7 @@ import { debugLogger, obtainForRun } from './shared.js';
  */
 const STALE_VARIABLES = ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SECURITY_TOKEN', 'AWS_ACCOUNT_ID'];
 
-export function childEnvironment(
+function childEnvironment(
   parent: Environment,
   variables: ReadonlyArray<readonly [string, string]>,
   tokenVariable: string,
