@@ -21,7 +21,7 @@ import { describeTokenSource, readToken } from './token/read.js';
 
 export interface ObtainResult {
   readonly credentials: AwsCredentials;
-  /** The assumed-role ARN when the credentials came from STS in this call. */
+  /** The assumed-role ARN, from STS or from the cache entry; undefined only for an entry without it. */
   readonly assumedRoleArn: string | undefined;
   readonly token: TokenSummary;
   readonly fromCache: boolean;

@@ -12,12 +12,31 @@ function sentence(text: string): string {
   return /[.!?]$/.test(line) ? line : `${line}.`;
 }
 
-export function formatErrorLine(error: unknown): string {
-  if (isHelperError(error)) {
-    const hint = error.hint === undefined || error.hint === '' ? '' : ` Fix: ${sentence(error.hint)}`;
-    return `${PROGRAM_NAME}: ${sentence(error.message)}${hint}`;
+/**
+ * A failure of the helper while it runs a command for the user (`env -- CMD`): reported as the
+ * failure it carries, with the exit codes env(1) and timeout(1) use for their own failures.
+ */
+export class CommandRunnerFailure extends Error {
+  readonly failure: unknown;
+
+  constructor(failure: unknown) {
+    super(errorMessage(failure));
+    this.name = 'CommandRunnerFailure';
+    this.failure = failure;
   }
-  const message = errorMessage(error);
+}
+
+function unwrap(error: unknown): unknown {
+  return error instanceof CommandRunnerFailure ? error.failure : error;
+}
+
+export function formatErrorLine(error: unknown): string {
+  const failure = unwrap(error);
+  if (isHelperError(failure)) {
+    const hint = failure.hint === undefined || failure.hint === '' ? '' : ` Fix: ${sentence(failure.hint)}`;
+    return `${PROGRAM_NAME}: ${sentence(failure.message)}${hint}`;
+  }
+  const message = errorMessage(failure);
   return `${PROGRAM_NAME}: unexpected error: ${sentence(message)} This is a bug: please report it with the output of --debug.`;
 }
 
@@ -30,21 +49,19 @@ const EXIT_COMMAND_NOT_RUNNABLE = 126;
  */
 const EXIT_RUNNER_FAILED = 125;
 
-/** Who the exit code speaks for: the helper alone, or a command it runs (`env -- CMD`). */
-export type ExitCodeContext = 'helper' | 'command runner';
-
-export function exitCodeFor(error: unknown, context: ExitCodeContext = 'helper'): number {
-  if (isHelperError(error) && error.code === 'CommandNotFound') return EXIT_COMMAND_NOT_FOUND;
-  if (isHelperError(error) && error.code === 'CommandFailed') return EXIT_COMMAND_NOT_RUNNABLE;
-  if (context === 'command runner') return EXIT_RUNNER_FAILED;
-  if (!isHelperError(error)) return EXIT_FAILURE;
-  if (error.origin === 'config') return EXIT_USAGE;
+export function exitCodeFor(error: unknown): number {
+  const failure = unwrap(error);
+  if (isHelperError(failure) && failure.code === 'CommandNotFound') return EXIT_COMMAND_NOT_FOUND;
+  if (isHelperError(failure) && failure.code === 'CommandFailed') return EXIT_COMMAND_NOT_RUNNABLE;
+  if (error instanceof CommandRunnerFailure) return EXIT_RUNNER_FAILED;
+  if (!isHelperError(failure)) return EXIT_FAILURE;
+  if (failure.origin === 'config') return EXIT_USAGE;
   return EXIT_FAILURE;
 }
 
 function describeCauses(error: unknown): string {
   const lines: string[] = [];
-  let current: unknown = error;
+  let current: unknown = unwrap(error);
   for (let depth = 0; current !== undefined && depth < 5; depth++) {
     lines.push(current instanceof Error ? (current.stack ?? current.message) : String(current));
     current = current instanceof Error ? current.cause : undefined;
@@ -55,14 +72,9 @@ function describeCauses(error: unknown): string {
 
 export function reportError(
   error: unknown,
-  options: {
-    readonly debug: boolean;
-    readonly redactor: Redactor;
-    readonly write: (text: string) => void;
-    readonly context?: ExitCodeContext;
-  },
+  options: { readonly debug: boolean; readonly redactor: Redactor; readonly write: (text: string) => void },
 ): number {
   if (options.debug) options.write(`${options.redactor.redact(describeCauses(error))}\n`);
   options.write(`${options.redactor.redact(formatErrorLine(error))}\n`);
-  return exitCodeFor(error, options.context);
+  return exitCodeFor(error);
 }

@@ -141,11 +141,18 @@ function stsHint(
         hint: 'activate the region for STS in the IAM console (Account settings), or choose another --region',
         retryable: false,
       };
-    case 'MalformedPolicyDocument':
+    // This tool sends no session policy; the packed size also counts the session tags STS takes
+    // from the token's claims.
     case 'PackedPolicyTooLarge':
       return {
-        message: `STS rejected the session policy (${code}: ${oneLine(message)})`,
-        hint: 'shorten or correct the session policy',
+        message: `STS found the session tags of the token too large (PackedPolicyTooLarge: ${oneLine(message)})`,
+        hint: `the token carries more session tags than STS accepts; check the IAM OIDC provider ${host} and the tags the role's trust policy takes from the token`,
+        retryable: false,
+      };
+    case 'MalformedPolicyDocument':
+      return {
+        message: `STS answered MalformedPolicyDocument (${oneLine(message)}), but this tool sends no session policy`,
+        hint: `check that --endpoint-url (${context.endpoint}) is AWS STS or an emulator that speaks like it`,
         retryable: false,
       };
     default:

@@ -3,7 +3,7 @@ import { ConfigError } from '../../errors.js';
 import { credentialVariables, formatEnvLines } from '../../output/formats.js';
 import { writeSecretFile } from '../../platform/files.js';
 import type { CommandOutcome } from '../../platform/spawn.js';
-import { reportError } from '../report.js';
+import { CommandRunnerFailure } from '../report.js';
 import type { CommandRun } from '../run.js';
 import { debugLogger, obtainForRun } from './shared.js';
 
@@ -54,12 +54,7 @@ export async function runEnv(run: CommandRun): Promise<number> {
     );
   } catch (error) {
     // Our own failures exit 125, apart from the command's 126 and 127: see report.ts.
-    return reportError(error, {
-      debug: run.debug,
-      redactor: run.redactor,
-      write: run.io.stderr,
-      context: 'command runner',
-    });
+    throw new CommandRunnerFailure(error);
   }
   return outcome.kind === 'exited' ? outcome.code : spawning.endLikeSignal(outcome.signal);
 }
