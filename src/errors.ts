@@ -117,3 +117,14 @@ export function isHelperError(value: unknown): value is HelperError {
     value instanceof HelperError || (typeof value === 'object' && value !== null && HELPER_ERROR in value)
   );
 }
+
+/** The `code` of a Node.js system error (`ENOENT`, `EBUSY`, …) or of a library error that copies it. */
+export function errnoCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
+}
+
+/** What a caught value says, whatever was thrown. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,18 +1,21 @@
 /** The library API of gitlab-aws-credential-helper. */
 
 /** The encrypted credential cache shared between processes, and emptying it. */
-export { clearCache, createFileCache, type FileCacheOptions } from './cache/store.js';
+export type { CacheResult, CredentialCache } from './cache/credential-cache.js';
+export { type ClearCacheOptions, clearCache } from './cache/directory.js';
+export { createFileCache, type FileCacheOptions } from './cache/store.js';
 /** Option table: every setting with its flag, environment variables and default. */
 export { OPTIONS, type OptionSpec, renderOptionsMarkdown } from './config/options.js';
 /** Resolves flags and environment into validated settings (pure). */
-export { type Environment, type FlagValues, resolveSettings, type Settings } from './config/resolve.js';
+export { type FlagValues, resolveSettings, type Settings } from './config/resolve.js';
 /** Temporary credentials and the assumed role. */
 export type { AssumedRole, AwsCredentials } from './credentials.js';
+/** The environment a call reads (a snapshot of `process.env`). */
+export type { Environment } from './environment.js';
 /** The error type every failure is reported with. */
 export { HelperError, isHelperError, type TokenSummary } from './errors.js';
 /** Reads the token and returns credentials (cache, then STS). */
 export {
-  type CredentialCache,
   type ObtainDependencies,
   type ObtainResult,
   obtainCredentials,

@@ -4,8 +4,11 @@
  */
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import type { Environment, Settings } from './config/resolve.js';
+import { isStsHostOfPartition } from './aws/partitions.js';
+import type { CredentialCache } from './cache/credential-cache.js';
+import type { Settings } from './config/resolve.js';
 import type { AssumedRole, AwsCredentials } from './credentials.js';
+import type { Environment } from './environment.js';
 import type { TokenSummary } from './errors.js';
 import type { exchangeWebIdentityToken, WebIdentityExchange } from './sts/exchange.js';
 import {
@@ -18,24 +21,10 @@ import { describeTokenSource, readToken } from './token/read.js';
 
 export interface ObtainResult {
   readonly credentials: AwsCredentials;
-  /** The assumed-role ARN when the credentials came from STS in this call. */
+  /** The assumed-role ARN, from STS or from the cache entry; undefined only for an entry without it. */
   readonly assumedRoleArn: string | undefined;
   readonly token: TokenSummary;
   readonly fromCache: boolean;
-}
-
-/** A store of credentials between processes; see src/cache. */
-export interface CredentialCache {
-  /**
-   * Runs `produce` unless a fresh entry exists; concurrent callers for one key share one run.
-   * With `reuse: false` it always runs `produce` and stores the result for later callers.
-   */
-  getOrCreate(
-    token: string,
-    request: WebIdentityExchange,
-    produce: () => Promise<AssumedRole>,
-    options?: { readonly reuse?: boolean },
-  ): Promise<{ credentials: AwsCredentials; assumedRoleArn: string | undefined; fromCache: boolean }>;
 }
 
 export interface ObtainDependencies {
@@ -62,6 +51,31 @@ export function sendsTokenInClear(endpoint: string): boolean {
   return !(host === 'localhost' || host === '::1' || /^127\./.test(host));
 }
 
+/**
+ * What the user must hear before the ID token (a bearer credential for every role that trusts the
+ * project) leaves for `settings.endpoint`: a plain-HTTP hop, or a host that only the all-services
+ * `AWS_ENDPOINT_URL` chose (often LocalStack or an S3-compatible store, not meant for STS).
+ */
+export function tokenDestinationWarnings(
+  settings: Pick<Settings, 'endpoint' | 'endpointSource' | 'partition'>,
+): string[] {
+  const warnings: string[] = [];
+  if (sendsTokenInClear(settings.endpoint)) {
+    warnings.push(
+      `warning: the ID token goes to ${settings.endpoint} over plain HTTP; use https (check --endpoint-url, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL)`,
+    );
+  }
+  if (settings.endpointSource === 'AWS_ENDPOINT_URL' && URL.canParse(settings.endpoint)) {
+    const host = new URL(settings.endpoint).hostname;
+    if (!isStsHostOfPartition(host.replace(/^\[|\]$/g, ''), settings.partition)) {
+      warnings.push(
+        `warning: the ID token goes to ${host}, which is not an AWS STS host, because AWS_ENDPOINT_URL (the endpoint of every AWS service) names it; set AWS_ENDPOINT_URL_STS or --endpoint-url to the STS endpoint you mean, or AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true for AWS's own`,
+      );
+    }
+  }
+  return warnings;
+}
+
 export async function obtainCredentials(settings: Settings, deps: ObtainDependencies): Promise<ObtainResult> {
   const now = deps.now ?? Date.now;
   const log = deps.log ?? (() => {});
@@ -86,16 +100,12 @@ export async function obtainCredentials(settings: Settings, deps: ObtainDependen
     claims.exp === undefined ? now() + 5 * 60_000 : (claims.exp + TOKEN_CLOCK_SKEW_SECONDS) * 1000;
   // The SDK, the proxy agents and the CA bundle are loaded only here: a cache hit never pays for them.
   const produce = async (): Promise<AssumedRole> => {
-    if (sendsTokenInClear(request.endpoint)) {
-      deps.warn?.(
-        `warning: the ID token goes to ${request.endpoint} over plain HTTP; use https (check --endpoint-url, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL)`,
-      );
-    }
+    for (const warning of tokenDestinationWarnings(settings)) deps.warn?.(warning);
     const exchange = deps.exchange ?? (await import('./sts/exchange.js')).exchangeWebIdentityToken;
     const customAgents = deps.httpAgent !== undefined || deps.httpsAgent !== undefined;
     const network = customAgents
       ? undefined
-      : await (await import('./platform/network.js')).agentsForEndpoint(request.endpoint, deps.env, {
+      : await (await import('./platform/agents.js')).agentsForEndpoint(request.endpoint, deps.env, {
           timeoutMs: settings.timeoutMs,
         });
     if (network?.proxy !== undefined) log(`using proxy ${network.proxy} (from ${network.proxyVariable})`);

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
 import {
+  isStsHostOfPartition,
   isValidRegion,
   type Partition,
   parseRoleArn,
@@ -251,6 +252,55 @@ describe('stsEndpointForRegion', () => {
         expect(url.host).toContain(r);
       }),
     );
+  });
+});
+
+describe('isStsHostOfPartition', () => {
+  const REGIONS = [
+    'us-east-1',
+    'eu-west-1',
+    'aws-global',
+    'cn-north-1',
+    'us-gov-west-1',
+    'us-iso-east-1',
+    'eusc-de-east-1',
+  ];
+
+  it('recognises every endpoint stsEndpointForRegion gives, in the partition of its region', () => {
+    let checked = 0;
+    for (const region of REGIONS) {
+      for (const useFips of [false, true]) {
+        for (const useDualStack of [false, true]) {
+          let endpoint: string;
+          try {
+            endpoint = stsEndpointForRegion(region, { useFips, useDualStack });
+          } catch {
+            continue; // no dual-stack in that partition
+          }
+          expect(isStsHostOfPartition(new URL(endpoint).hostname, partitionForRegion(region)), endpoint).toBe(
+            true,
+          );
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(20);
+  });
+
+  it.each<[string, string, boolean]>([
+    ['STS.EU-WEST-1.AMAZONAWS.COM.', 'eu-west-1', true],
+    ['vpce-0a1b2c3d4e5f-abcdefgh.sts.eu-west-1.vpce.amazonaws.com', 'eu-west-1', true],
+    ['sts.cn-north-1.amazonaws.com.cn', 'us-east-1', false],
+    ['sts.us-east-1.amazonaws.com', 'cn-north-1', false],
+    ['localhost', 'us-east-1', false],
+    ['127.0.0.1', 'us-east-1', false],
+    ['localstack', 'us-east-1', false],
+    ['s3.us-east-1.amazonaws.com', 'us-east-1', false],
+    ['sts.us-east-1.amazonaws.com.attacker.example', 'us-east-1', false],
+    ['evil.sts.us-east-1.amazonaws.com', 'us-east-1', false],
+    ['minio.example.com', 'us-east-1', false],
+  ])('%s in the partition of %s → %s', (host, region, expected) => {
+    expect(isStsHostOfPartition(host, partitionForRegion(region))).toBe(expected);
   });
 });
 

@@ -6,8 +6,9 @@
  * `endpoint-rule-set-1.json`, so a region resolves here exactly as the AWS SDKs resolve it, apart from the
  * `*-global` pseudo-regions documented on {@link stsEndpointForRegion}.
  */
-import { isValidRoleName } from '../config/naming.js';
+
 import { ConfigError } from '../errors.js';
+import { isValidRoleName } from './names.js';
 
 /** What an ARN and an endpoint URL need to know about an AWS partition. */
 export interface Partition {
@@ -212,6 +213,38 @@ export function isValidRegion(region: string): boolean {
   return (
     GLOBAL_PSEUDO_REGIONS.has(region) || (region.length <= MAX_REGION_LENGTH && REGION_SYNTAX.test(region))
   );
+}
+
+/**
+ * True when `hostname` is one of the partition's own STS hosts: the global `sts.<dnsSuffix>`, a regional,
+ * FIPS or dual-stack host (`sts[-fips].<region>.<dnsSuffix or dualStackDnsSuffix>`), or an interface VPC
+ * endpoint (`<id>.sts.<region>.vpce.<dnsSuffix>`). Case-insensitive; a trailing dot is ignored.
+ */
+export function isStsHostOfPartition(hostname: string, partition: Partition): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  if (host === `sts.${partition.dnsSuffix}`) return true;
+  for (const suffix of new Set([partition.dnsSuffix, partition.dualStackDnsSuffix])) {
+    if (!host.endsWith(`.${suffix}`)) continue;
+    const labels = host.slice(0, -suffix.length - 1).split('.');
+    const [first, second, third, fourth] = labels;
+    if (labels.length === 2 && (first === 'sts' || first === 'sts-fips') && isRegionLabel(second))
+      return true;
+    if (
+      suffix === partition.dnsSuffix &&
+      labels.length === 4 &&
+      /^vpce-[a-z0-9-]+$/.test(first ?? '') &&
+      second === 'sts' &&
+      isRegionLabel(third) &&
+      fourth === 'vpce'
+    ) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function isRegionLabel(label: string | undefined): boolean {
+  return label !== undefined && label.length <= MAX_REGION_LENGTH && REGION_SYNTAX.test(label);
 }
 
 /** How to reach STS; both default to `false`, as `AWS_USE_FIPS_ENDPOINT` / `AWS_USE_DUALSTACK_ENDPOINT` do. */

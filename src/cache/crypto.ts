@@ -20,7 +20,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { parseJsonObject } from '../json.js';
 
-export const ENTRY_FORMAT_VERSION = 1;
+const ENTRY_FORMAT_VERSION = 1;
 
 const HKDF_INFO = 'gitlab-aws-credential-helper cache entry v1 aes-256-gcm';
 const CIPHER = 'aes-256-gcm';

@@ -1,6 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CACHE_REFRESH_WINDOW_SECONDS } from '../config/resolve.js';
-import { effectiveRefreshWindowSeconds, isFresh } from './freshness.js';
+import { ADVISORY_REFRESH_SECONDS, effectiveRefreshWindowSeconds, isFresh } from './freshness.js';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 const expiresIn = (seconds: number): Date => new Date(NOW + seconds * 1000);
@@ -23,9 +23,21 @@ describe('effectiveRefreshWindowSeconds', () => {
     expect(effectiveRefreshWindowSeconds(window, lifetime)).toBe(expected);
   });
 
-  it('defaults to the 20-minute window derived from the AWS CLI’s 15-minute refresh', () => {
-    expect(DEFAULT_CACHE_REFRESH_WINDOW_SECONDS).toBe(1200);
-    expect(effectiveRefreshWindowSeconds(undefined, 3600)).toBe(1200);
+  it('by default never hands out a set the AWS CLI would refresh at once (sessions of 40 min or more)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2400, max: 43200 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (lifetime, used) => {
+          const left = lifetime * (1 - used);
+          if (isFresh(expiresIn(left), NOW, undefined, lifetime)) {
+            expect(left).toBeGreaterThan(ADVISORY_REFRESH_SECONDS);
+          }
+        },
+      ),
+    );
+    // And it does serve them for most of their life.
+    expect(isFresh(expiresIn(ADVISORY_REFRESH_SECONDS * 2), NOW, undefined, 3600)).toBe(true);
   });
 });
 

@@ -17,7 +17,20 @@
  * window. (botocore's classic 10-minute mandatory window cannot be met by any 900 s set for more
  * than 5 minutes, cached or not; it then asks us again, and the cache answers without STS.)
  */
-import { DEFAULT_CACHE_REFRESH_WINDOW_SECONDS } from '../config/resolve.js';
+
+/**
+ * botocore (the AWS CLI) calls credential_process again once fewer than 15 minutes are left (its
+ * advisory refresh) and on every use once fewer than 10 are left (its mandatory refresh), failing
+ * when that returns a set still inside the margin.
+ */
+export const ADVISORY_REFRESH_SECONDS = 15 * 60;
+const MANDATORY_REFRESH_SECONDS = 10 * 60;
+
+/**
+ * The AWS CLI's advisory refresh plus 5 minutes: a set handed out from the cache is not one the CLI
+ * wants to replace at once.
+ */
+export const DEFAULT_CACHE_REFRESH_WINDOW_SECONDS = ADVISORY_REFRESH_SECONDS + 5 * 60;
 
 /** The window actually applied to a set that lived `lifetimeSeconds` when issued (see the module doc). */
 export function effectiveRefreshWindowSeconds(
@@ -45,4 +58,14 @@ export function isFresh(
   const remainingMs = expiresAtMs - nowMs;
   if (remainingMs <= 0) return false;
   return remainingMs > effectiveRefreshWindowSeconds(refreshWindowSeconds, lifetimeSeconds) * 1000;
+}
+
+/**
+ * True when a cached set, though due for a refresh, may still be handed out because the refresh
+ * failed for a passing reason (an STS outage): it lives longer than the mandatory margin, so every
+ * client accepts it. Past that margin, failing is more honest than a set the AWS CLI would refuse.
+ */
+export function outlastsMandatoryRefresh(expiration: Date, nowMs: number): boolean {
+  const remainingMs = expiration.getTime() - nowMs;
+  return Number.isFinite(remainingMs) && remainingMs > MANDATORY_REFRESH_SECONDS * 1000;
 }

@@ -3,25 +3,21 @@
  * two requests share an entry only when they would have received interchangeable credentials.
  */
 import { createHash } from 'node:crypto';
-import type { WebIdentityExchange } from '../sts/exchange.js';
 
-/** What determines the credentials. Session policies are optional so they can join the request later. */
-export interface CacheKeyInput
-  extends Pick<
-    WebIdentityExchange,
-    'roleArn' | 'roleSessionName' | 'durationSeconds' | 'region' | 'endpoint'
-  > {
-  /** An inline session policy (JSON text), when the request carries one. */
-  readonly policy?: string | undefined;
-  /** Managed session policy ARNs, when the request carries them; their order does not matter to STS. */
-  readonly policyArns?: readonly string[] | undefined;
+/** What determines the credentials, besides the token. */
+export interface CacheKeyInput {
+  readonly roleArn: string;
+  readonly roleSessionName: string;
+  readonly durationSeconds: number;
+  readonly region: string;
+  readonly endpoint: string;
 }
 
 /**
  * Bumped whenever the encoding below changes, so old entries simply stop matching instead of being
  * read under a different meaning.
  */
-const KEY_FORMAT = 'gitlab-aws-credential-helper/cache-key/v1';
+const KEY_FORMAT = 'gitlab-aws-credential-helper/cache-key/v2';
 
 /**
  * Returns the lowercase hex SHA-256 of a canonical encoding of the token and the request. The token
@@ -38,8 +34,6 @@ export function cacheKeyFor(token: string, input: CacheKeyInput): string {
     input.durationSeconds,
     input.region,
     input.endpoint,
-    input.policy ?? null,
-    input.policyArns === undefined ? null : [...input.policyArns].sort(),
   ]);
   return createHash('sha256').update(canonical, 'utf8').digest('hex');
 }

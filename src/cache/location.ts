@@ -18,9 +18,9 @@
  * shared temp directory is writable by others.
  */
 import { isAbsolute, parse, relative, resolve, sep } from 'node:path';
-import type { Environment } from '../config/resolve.js';
+import type { Environment } from '../environment.js';
 
-export const CACHE_DIRECTORY_NAME = 'gitlab-aws-credential-helper';
+const CACHE_DIRECTORY_NAME = 'gitlab-aws-credential-helper';
 
 export interface CacheLocationInput {
   readonly env: Environment;

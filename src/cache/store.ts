@@ -9,32 +9,30 @@
  * the CLI shows with --debug. Errors of `produce` (STS) are the caller's and pass through unchanged.
  *
  * Lock parameters, and why:
- * - stale 15 s: proper-lockfile refreshes a held lock's mtime every stale/2 = 7.5 s, so a live
- *   holder is never taken over however slow STS is; a holder that died (SIGKILL, OOM, runner
- *   cancel) blocks the others for at most 15 s before its lock is taken over.
- * - wait 90 s: covers a slow exchange with retries (the STS defaults allow 5 attempts of 10 s plus
- *   back-off). Past it, a waiter stops waiting and calls STS itself rather than fail the command.
+ * - stale: see CACHE_LOCK_STALE_MS.
+ * - wait: as long as the holder's exchange may take (the CLI passes `longestExchangeMs` of its
+ *   settings; 130 s covers the defaults, 5 attempts of 10 s plus throttling back-off). Past it, a
+ *   waiter stops waiting and calls STS itself rather than fail the command.
  * - poll 25 ms doubling to 250 ms, jittered: waiters re-read the entry at every poll and return
  *   as soon as the holder has written it; 20 waiters make at most ~80 cheap reads a second.
  */
-import { randomInt } from 'node:crypto';
-import { realpathSync } from 'node:fs';
-import { chmod, lstat, readdir, rmdir, unlink } from 'node:fs/promises';
-import { homedir as osHomedir, tmpdir as osTmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import type { Environment } from '../config/resolve.js';
-import { DEFAULT_CACHE_REFRESH_WINDOW_SECONDS } from '../config/resolve.js';
 import type { AssumedRole } from '../credentials.js';
-import { FileError } from '../errors.js';
-import type { CredentialCache } from '../obtain.js';
-import { ensurePrivateDir, readTextFileIfExists, writeSecretFile } from '../platform/files.js';
-import { lockFile } from '../platform/lock.js';
-import type { WebIdentityExchange } from '../sts/exchange.js';
+import type { Environment } from '../environment.js';
+import { errorMessage, isHelperError } from '../errors.js';
+import { readTextFileIfExists, writeSecretFile } from '../platform/files.js';
+import { type LockOutcome, lockByPolling } from '../platform/lock.js';
+import type { CacheResult, CredentialCache } from './credential-cache.js';
 import { openEntry, sealEntry } from './crypto.js';
-import { decodeCachedCredentials, encodeCachedCredentials } from './entry.js';
-import { isFresh } from './freshness.js';
-import { cacheKeyFor } from './key.js';
-import { configuredCacheDirectory, fallbackCacheDirectory, resolveCacheLocation } from './location.js';
+import {
+  CACHE_LOCK_STALE_MS,
+  ENTRY_SUFFIX,
+  prepareCacheDirectory,
+  pruneCacheDirectory,
+} from './directory.js';
+import { type CachedCredentials, decodeCachedCredentials, encodeCachedCredentials } from './entry.js';
+import { DEFAULT_CACHE_REFRESH_WINDOW_SECONDS, isFresh, outlastsMandatoryRefresh } from './freshness.js';
+import { type CacheKeyInput, cacheKeyFor } from './key.js';
 
 export interface CacheLockOptions {
   /** A lock not refreshed by its holder for this long is taken over (its holder died). Minimum 2000. */
@@ -49,8 +47,8 @@ export interface CacheLockOptions {
 type LockSettings = { readonly [K in keyof CacheLockOptions]-?: number };
 
 const DEFAULT_CACHE_LOCK_OPTIONS = {
-  staleMs: 15_000,
-  waitMs: 90_000,
+  staleMs: CACHE_LOCK_STALE_MS,
+  waitMs: 130_000,
   pollMinMs: 25,
   pollMaxMs: 250,
 } as const satisfies LockSettings;
@@ -61,6 +59,8 @@ export interface FileCacheOptions {
   readonly now?: (() => number) | undefined;
   /** Diagnostics; never given secrets. */
   readonly log?: ((line: string) => void) | undefined;
+  /** One-line warnings the user must see (cached credentials handed out while STS fails). */
+  readonly warn?: ((line: string) => void) | undefined;
   /** Seconds of life a cached set must still have; see src/cache/freshness.ts. */
   readonly refreshWindowSeconds?: number | undefined;
   /** Defaults: see the module doc; tests shorten them. */
@@ -69,28 +69,11 @@ export interface FileCacheOptions {
   readonly cwd?: string | undefined;
 }
 
-export interface ClearCacheOptions {
-  readonly log?: ((line: string) => void) | undefined;
-}
-
-type CacheResult = Awaited<ReturnType<CredentialCache['getOrCreate']>>;
-
-/** The file name of an entry is `<key>${ENTRY_SUFFIX}`; see {@link cacheFileKind} for the others. */
-const ENTRY_SUFFIX = '.json';
-const CACHE_FILE_NAME = /^(?:[0-9a-f]{64}\.json(\.lock)?|(\.[0-9a-f]{64}\.json\.[0-9a-f]{12}\.tmp))$/;
-/**
- * STS issues at most 12 hours; an entry file older than that plus a margin holds expired
- * credentials whatever they were, and is removed when the cache writes (entries of past CI jobs
- * would otherwise pile up on a shell runner).
- */
-const ENTRY_MAX_AGE_MS = (43_200 + 3_600) * 1000;
-/** A write takes milliseconds; a temporary file this old was left by a writer that died. */
-const ORPHAN_TEMP_AGE_MS = 60_000;
-
 /** Creates the file cache. Nothing touches the disk before the first `getOrCreate`. */
 export function createFileCache(options: FileCacheOptions): CredentialCache {
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => {});
+  const warn = options.warn ?? (() => {});
   const refreshWindowSeconds = options.refreshWindowSeconds ?? DEFAULT_CACHE_REFRESH_WINDOW_SECONDS;
   const given = options.lockOptions ?? {};
   const lock: LockSettings = {
@@ -101,12 +84,16 @@ export function createFileCache(options: FileCacheOptions): CredentialCache {
   };
   const inFlight = new Map<string, Promise<CacheResult>>();
 
-  /** Reads the entry; `quiet` keeps a waiter's repeated looks from repeating the same miss reason. */
+  /**
+   * Reads the entry; `quiet` keeps a waiter's repeated looks from repeating the same miss reason.
+   * An entry due for a refresh that still outlasts the mandatory margin goes to `reserve`.
+   */
   const readFresh = async (
     file: string,
     token: string,
     key: string,
     lifetimeSeconds: number,
+    reserve: (cached: CachedCredentials) => void,
     quiet = false,
   ): Promise<CacheResult | undefined> => {
     const miss = (line: string): undefined => {
@@ -117,7 +104,7 @@ export function createFileCache(options: FileCacheOptions): CredentialCache {
     try {
       text = await readTextFileIfExists(file);
     } catch (error) {
-      return miss(`cache: cannot read ${file}: ${describe(error)}; treating it as a miss`);
+      return miss(`cache: cannot read ${file}: ${errorMessage(error)}; treating it as a miss`);
     }
     if (text === undefined) return undefined;
     const plaintext = openEntry(token, key, text);
@@ -127,44 +114,81 @@ export function createFileCache(options: FileCacheOptions): CredentialCache {
     }
     const expires = cached.credentials.expiration.toISOString();
     if (!isFresh(cached.credentials.expiration, now(), refreshWindowSeconds, lifetimeSeconds)) {
+      if (outlastsMandatoryRefresh(cached.credentials.expiration, now())) reserve(cached);
       return miss(`cache: entry ${shortKey(key)} expires ${expires}, within the refresh window; refreshing`);
     }
     log(`cache: hit ${shortKey(key)}, expires ${expires}`);
     return { credentials: cached.credentials, assumedRoleArn: cached.assumedRoleArn, fromCache: true };
   };
 
+  /**
+   * A refresh that failed for a passing reason (throttling, 5xx, network) still leaves a set that
+   * every client accepts for a while: hand that out, with a warning, rather than fail a command that
+   * did not really need STS.
+   */
+  const keepDuringOutage = (
+    error: unknown,
+    reserved: CachedCredentials | undefined,
+  ): CacheResult | undefined => {
+    if (reserved === undefined || !isHelperError(error) || !error.retryable) return undefined;
+    const { expiration } = reserved.credentials;
+    if (!outlastsMandatoryRefresh(expiration, now())) return undefined;
+    const minutes = Math.floor((expiration.getTime() - now()) / 60_000);
+    warn(
+      `warning: STS failed (${error.code}), so these are the cached credentials, which expire at ${expiration.toISOString()} (in ${minutes} minutes); the next call tries STS again`,
+    );
+    return { credentials: reserved.credentials, assumedRoleArn: reserved.assumedRoleArn, fromCache: true };
+  };
+
   const run = async (
     token: string,
-    request: WebIdentityExchange,
+    request: CacheKeyInput,
     key: string,
     produce: () => Promise<AssumedRole>,
   ): Promise<CacheResult> => {
-    const directory = await prepareDirectory(options, log);
+    const directory = await prepareCacheDirectory(options, log);
     if (directory === undefined) return fromProduce(await produce());
 
     const file = join(directory, `${key}${ENTRY_SUFFIX}`);
     const lifetime = request.durationSeconds;
-    const hit = await readFresh(file, token, key, lifetime);
+    let reserved: CachedCredentials | undefined;
+    const look = (quiet: boolean) =>
+      readFresh(
+        file,
+        token,
+        key,
+        lifetime,
+        (cached) => {
+          reserved = cached;
+        },
+        quiet,
+      );
+    const hit = await look(false);
     if (hit !== undefined) return hit;
 
-    const acquired = await acquireLock(file, key, lock, log, () =>
-      readFresh(file, token, key, lifetime, true),
-    );
+    const acquired = await acquireLock(file, key, lock, log, () => look(true));
     if (acquired.kind === 'hit') return acquired.result;
     const release = acquired.kind === 'locked' ? acquired.release : undefined;
     try {
       if (release !== undefined) {
         // Another process may have written the entry between our read and our lock.
-        const written = await readFresh(file, token, key, lifetime, true);
+        const written = await look(true);
         if (written !== undefined) return written;
       }
-      const assumed = await produce();
+      let assumed: AssumedRole;
+      try {
+        assumed = await produce();
+      } catch (error) {
+        const kept = keepDuringOutage(error, reserved);
+        if (kept === undefined) throw error;
+        return kept;
+      }
       await writeEntry(file, token, key, assumed, log);
       return fromProduce(assumed);
     } finally {
       if (release !== undefined) {
         await release().catch((error: unknown) =>
-          log(`cache: releasing the lock failed: ${describe(error)}`),
+          log(`cache: releasing the lock failed: ${errorMessage(error)}`),
         );
       }
     }
@@ -176,7 +200,7 @@ export function createFileCache(options: FileCacheOptions): CredentialCache {
     key: string,
     produce: () => Promise<AssumedRole>,
   ): Promise<CacheResult> => {
-    const directory = await prepareDirectory(options, log);
+    const directory = await prepareCacheDirectory(options, log);
     const assumed = await produce();
     if (directory !== undefined)
       await writeEntry(join(directory, `${key}${ENTRY_SUFFIX}`), token, key, assumed, log);
@@ -196,60 +220,6 @@ export function createFileCache(options: FileCacheOptions): CredentialCache {
   };
 }
 
-/**
- * Removes every cache entry of this user, from the configured directory and from the temp-directory
- * fallback (which of the two a past run used depended on its working directory), plus locks left by
- * processes that died. Returns the number of entries removed. Directories that are symlinks or not
- * ours are left alone.
- */
-export async function clearCache(env: Environment, options: ClearCacheOptions = {}): Promise<number> {
-  const log = options.log ?? (() => {});
-  const directories = new Set([
-    configuredCacheDirectory({ env, homedir: safely(osHomedir) }),
-    fallbackCacheDirectory({ tmpdir: osTmpdir(), user: currentUser() }),
-  ]);
-  let removed = 0;
-  for (const directory of directories) {
-    if (directory === undefined || !(await isOwnDirectory(directory, log))) continue;
-    try {
-      for (const name of await readdir(directory)) {
-        const path = join(directory, name);
-        const kind = cacheFileKind(name);
-        if (kind === 'entry') {
-          if (await removeIfPresent(() => unlink(path))) removed++;
-        } else if (kind === 'temp') {
-          await removeIfPresent(() => unlink(path));
-        } else if (kind === 'lock') {
-          // A live holder refreshes its lock every stale/2; an older one belongs to a dead process.
-          const stat = await lstat(path).catch(() => undefined);
-          if (stat?.isDirectory() && stat.mtimeMs < Date.now() - DEFAULT_CACHE_LOCK_OPTIONS.staleMs) {
-            await removeIfPresent(() => rmdir(path));
-          }
-        }
-      }
-    } catch (error) {
-      throw new FileError({
-        code: 'CacheClearFailed',
-        message: `cannot clear the credential cache in ${directory}: ${describe(error)}`,
-        hint: `remove the directory by hand: rm -r '${directory}'`,
-        cause: error,
-      });
-    }
-    log(`cache: cleared ${directory}`);
-  }
-  return removed;
-}
-
-async function removeIfPresent(remove: () => Promise<void>): Promise<boolean> {
-  try {
-    await remove();
-    return true;
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
-    throw error;
-  }
-}
-
 type Acquired =
   | { readonly kind: 'locked'; readonly release: () => Promise<void> }
   | { readonly kind: 'hit'; readonly result: CacheResult }
@@ -267,40 +237,36 @@ async function acquireLock(
   log: (line: string) => void,
   recheck: () => Promise<CacheResult | undefined>,
 ): Promise<Acquired> {
-  const deadline = performance.now() + options.waitMs;
-  let pause = options.pollMinMs;
   let waited = false;
-  for (;;) {
-    try {
-      const release = await lockFile(file, {
-        // The entry file need not exist yet; its path is ours already (the directory was checked).
-        realpath: false,
-        stale: options.staleMs,
-        retries: 0,
-        onCompromised: (error) => {
-          // The default throws from a timer and would kill the process. Losing the lock only means
-          // another process may also call STS; writes are atomic, so the entry stays whole.
-          log(`cache: lock for ${shortKey(key)} was lost (${describe(error)}); continuing`);
-        },
-      });
+  let outcome: LockOutcome<CacheResult>;
+  try {
+    // The entry file need not exist yet; its path is ours already (the directory was checked).
+    outcome = await lockByPolling(file, {
+      ...options,
+      onCompromised: (error) => {
+        // Losing the lock only means another process may also call STS; writes are atomic, so the
+        // entry stays whole.
+        log(`cache: lock for ${shortKey(key)} was lost (${errorMessage(error)}); continuing`);
+      },
+      whileHeld: () => {
+        if (!waited) log(`cache: another process is fetching ${shortKey(key)}; waiting for it`);
+        waited = true;
+        return recheck();
+      },
+    });
+  } catch (error) {
+    log(`cache: cannot lock ${file}: ${errorMessage(error)}; calling STS without the lock`);
+    return { kind: 'unlocked' };
+  }
+  switch (outcome.kind) {
+    case 'locked':
       if (waited) log(`cache: took the lock for ${shortKey(key)} after waiting`);
-      return { kind: 'locked', release };
-    } catch (error) {
-      if (errorCode(error) !== 'ELOCKED') {
-        log(`cache: cannot lock ${file}: ${describe(error)}; calling STS without the lock`);
-        return { kind: 'unlocked' };
-      }
-    }
-    if (!waited) log(`cache: another process is fetching ${shortKey(key)}; waiting for it`);
-    waited = true;
-    const result = await recheck();
-    if (result !== undefined) return { kind: 'hit', result };
-    if (performance.now() >= deadline) {
+      return outcome;
+    case 'settled':
+      return { kind: 'hit', result: outcome.value };
+    case 'timed out':
       log(`cache: waited ${options.waitMs} ms for ${shortKey(key)}; calling STS without the lock`);
       return { kind: 'unlocked' };
-    }
-    await sleep(randomInt(Math.ceil(pause / 2), pause + 1));
-    pause = Math.min(pause * 2, options.pollMaxMs);
   }
 }
 
@@ -319,152 +285,16 @@ async function writeEntry(
     await writeSecretFile(file, sealEntry(token, key, plaintext));
     log(`cache: stored ${shortKey(key)}, expires ${assumed.credentials.expiration.toISOString()}`);
   } catch (error) {
-    log(`cache: cannot write ${file}: ${describe(error)}; continuing without caching`);
+    log(`cache: cannot write ${file}: ${errorMessage(error)}; continuing without caching`);
     return;
   }
-  await pruneOldFiles(dirname(file), basename(file), log);
-}
-
-/**
- * Removes entries too old to hold unexpired credentials, and temporary files of writers that were
- * killed mid-write (they hold an encrypted entry too); best effort.
- */
-async function pruneOldFiles(directory: string, keep: string, log: (line: string) => void): Promise<void> {
-  try {
-    const nowMs = Date.now();
-    for (const name of await readdir(directory)) {
-      const kind = cacheFileKind(name);
-      if (name === keep || (kind !== 'entry' && kind !== 'temp')) continue;
-      const maxAgeMs = kind === 'entry' ? ENTRY_MAX_AGE_MS : ORPHAN_TEMP_AGE_MS;
-      const path = join(directory, name);
-      const stat = await lstat(path).catch(() => undefined);
-      if (stat?.isFile() && stat.mtimeMs < nowMs - maxAgeMs) await unlink(path).catch(() => {});
-    }
-  } catch (error) {
-    log(`cache: pruning old entries failed: ${describe(error)}`);
-  }
-}
-
-/** Resolves and creates the cache directory; undefined when the cache cannot be used this time. */
-async function prepareDirectory(
-  options: FileCacheOptions,
-  log: (line: string) => void,
-): Promise<string | undefined> {
-  const location = resolveCacheLocation(
-    {
-      env: options.env,
-      // A deleted working directory cannot hold the cache; `/` leaves only the CI_PROJECT_DIR test.
-      cwd: options.cwd ?? safely(() => process.cwd()) ?? '/',
-      homedir: safely(osHomedir),
-      tmpdir: osTmpdir(),
-      user: currentUser(),
-    },
-    canonicalPath,
-  );
-  if (location.kind === 'disabled') {
-    log(`cache: disabled: ${location.reason}`);
-    return undefined;
-  }
-  if (location.fallback) log(`cache: using ${location.path}: ${location.reason}`);
-  try {
-    await ensurePrivateDir(location.path);
-  } catch (error) {
-    log(`cache: cannot use ${location.path}: ${describe(error)}; not caching`);
-    return undefined;
-  }
-  return (await isOwnDirectory(location.path, log)) ? location.path : undefined;
-}
-
-/** A real directory (not a symlink) owned by this user; anything else is not safe to trust. */
-async function isOwnDirectory(path: string, log: (line: string) => void): Promise<boolean> {
-  let stat: Awaited<ReturnType<typeof lstat>>;
-  try {
-    stat = await lstat(path);
-  } catch (error) {
-    if (errorCode(error) !== 'ENOENT') log(`cache: cannot inspect ${path}: ${describe(error)}`);
-    return false;
-  }
-  if (!stat.isDirectory()) {
-    log(`cache: ${path} is not a directory (a symlink?); not using it`);
-    return false;
-  }
-  const uid = process.getuid?.();
-  if (uid !== undefined && stat.uid !== uid) {
-    log(`cache: ${path} belongs to uid ${stat.uid}, not to us (${uid}); not using it`);
-    return false;
-  }
-  if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
-    // Ours but open to others (made by hand, or by an old umask): close it rather than trust it.
-    try {
-      await chmod(path, 0o700);
-      log(`cache: ${path} had mode ${(stat.mode & 0o777).toString(8)}; set it to 700`);
-    } catch (error) {
-      log(`cache: ${path} is open to other users and cannot be closed: ${describe(error)}; not using it`);
-      return false;
-    }
-  }
-  return true;
-}
-
-function currentUser(): string {
-  const uid = process.getuid?.();
-  if (uid !== undefined) return String(uid);
-  const name = safely(() => userInfo().username);
-  // Keep it usable as a single path segment.
-  return name === undefined ? 'user' : name.replace(/[^A-Za-z0-9._-]/g, '_');
-}
-
-/** The path with symlinks in its existing part resolved; the rest appended as given. */
-function canonicalPath(path: string): string {
-  const missing: string[] = [];
-  let current = path;
-  for (;;) {
-    const resolved = safely(() => realpathSync(current));
-    if (resolved !== undefined) return join(resolved, ...missing.reverse());
-    const parent = dirname(current);
-    if (parent === current) return path;
-    missing.push(basename(current));
-    current = parent;
-  }
+  await pruneCacheDirectory(dirname(file), basename(file), log);
 }
 
 function fromProduce(assumed: AssumedRole): CacheResult {
   return { credentials: assumed.credentials, assumedRoleArn: assumed.assumedRoleArn, fromCache: false };
 }
 
-/**
- * What a name in the cache directory is: an entry `<key>.json`, its lock `<key>.json.lock`
- * (proper-lockfile's directory), or a temporary file `.<key>.json.<12 hex>.tmp` (writeSecretFile's
- * naming); anything else is not ours and is left alone.
- */
-function cacheFileKind(name: string): 'entry' | 'lock' | 'temp' | undefined {
-  const match = CACHE_FILE_NAME.exec(name);
-  if (match === null) return undefined;
-  if (match[2] !== undefined) return 'temp';
-  return match[1] === undefined ? 'entry' : 'lock';
-}
-
 function shortKey(key: string): string {
   return key.slice(0, 12);
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  return typeof error.code === 'string' ? error.code : undefined;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function safely<T>(fn: () => T): T | undefined {
-  try {
-    return fn();
-  } catch {
-    return undefined;
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -7,7 +7,7 @@
  * so this file walks argv itself and leaves values to the settings resolution.
  */
 import type { CommandName, OptionSpec } from '../config/options.js';
-import { MODES, OPTIONS } from '../config/options.js';
+import { flagLabel, MODES, OPTIONS } from '../config/options.js';
 import type { FlagValues } from '../config/resolve.js';
 
 export interface CommandInfo {
@@ -57,7 +57,7 @@ export function globalOptions(commands: readonly CommandInfo[]): readonly Option
 
 /** How an option is named in messages, as in its help line: `-A, --aws-account <id>`. */
 export function optionUsage(spec: OptionSpec): string {
-  const flags = spec.short === undefined ? spec.flag : `${spec.short}, ${spec.flag}`;
+  const flags = flagLabel(spec);
   return spec.value === undefined ? flags : `${flags} <${spec.value}>`;
 }
 

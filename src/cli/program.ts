@@ -5,7 +5,8 @@
  */
 import type { CommandName } from '../config/options.js';
 import { parseBoolean } from '../config/parse.js';
-import type { Environment, FlagValues } from '../config/resolve.js';
+import type { FlagValues } from '../config/resolve.js';
+import type { Environment } from '../environment.js';
 import { Redactor } from '../platform/redact.js';
 import { PROGRAM_NAME, VERSION } from '../version.js';
 import { type CommandInfo, type ParsedArgv, parseArgv, UsageError } from './argv.js';
@@ -37,9 +38,11 @@ Example:
   ${PROGRAM_NAME} aws-profile --name production --aws-account 333333333333 --role-name Deployer
   aws --profile production sts get-caller-identity`,
   env: `
-Prints AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION,
-or runs a command with them (AWS_PROFILE, AWS_DEFAULT_PROFILE and the ID token variable are removed
-from the command's environment so that the credentials are the ones used).
+Prints AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION and
+AWS_ACCOUNT_ID, or runs a command with them (AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_SECURITY_TOKEN and
+the ID token variable are removed from the command's environment so that the credentials are the
+ones used). Exit codes of env -- CMD: the command's own (or its signal), 125 when the helper fails,
+126 when the command cannot be run, 127 when it is not found.
 
 Example:
   eval "$(${PROGRAM_NAME} env --export)"

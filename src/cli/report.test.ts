@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, StsError } from '../errors.js';
+import { ConfigError, HelperError, StsError } from '../errors.js';
 import { Redactor } from '../platform/redact.js';
-import { exitCodeFor, formatErrorLine, reportError } from './report.js';
+import { CommandRunnerFailure, exitCodeFor, formatErrorLine, reportError } from './report.js';
 
 describe('error reporting', () => {
   it('prints one line: cause, then the fix', () => {
@@ -27,6 +27,18 @@ describe('error reporting', () => {
     expect(exitCodeFor(new ConfigError({ code: 'X', message: 'm' }))).toBe(2);
     expect(exitCodeFor(new StsError({ code: 'AccessDenied', message: 'm' }))).toBe(1);
     expect(exitCodeFor(new Error('x'))).toBe(1);
+  });
+
+  it('running a command (env -- CMD): 125 for every failure of its own, 126 and 127 for the command', () => {
+    const runner = (error: unknown) => exitCodeFor(new CommandRunnerFailure(error));
+    expect(runner(new ConfigError({ code: 'X', message: 'm' }))).toBe(125);
+    expect(runner(new StsError({ code: 'AccessDenied', message: 'm' }))).toBe(125);
+    expect(runner(new Error('x'))).toBe(125);
+    expect(runner(new HelperError('process', { code: 'CommandFailed', message: 'm' }))).toBe(126);
+    expect(runner(new HelperError('process', { code: 'CommandNotFound', message: 'm' }))).toBe(127);
+    // The line is the one of the failure it carries.
+    const failure = new StsError({ code: 'AccessDenied', message: 'refused', hint: 'fix the role' });
+    expect(formatErrorLine(new CommandRunnerFailure(failure))).toBe(formatErrorLine(failure));
   });
 
   it('redacts secrets, also in --debug stack traces and causes', () => {

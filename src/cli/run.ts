@@ -1,6 +1,7 @@
 /** What a command receives from the CLI: its parsed flags, the environment and the output streams. */
 import type { CommandName } from '../config/options.js';
-import type { Environment, FlagValues } from '../config/resolve.js';
+import type { FlagValues } from '../config/resolve.js';
+import type { Environment } from '../environment.js';
 import type { Redactor } from '../platform/redact.js';
 
 export interface CliIo {

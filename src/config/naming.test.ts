@@ -1,81 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  defaultRoleName,
-  defaultSessionName,
-  isValidRoleName,
-  isValidSessionName,
-  MAX_ROLE_NAME_LENGTH,
-  MAX_SESSION_NAME_LENGTH,
-  MIN_SESSION_NAME_LENGTH,
-  sanitizeSessionName,
-  slugifyProjectPath,
-} from './naming.js';
+import { isValidRoleName, isValidSessionName, sanitizeSessionName } from '../aws/names.js';
+import { defaultRoleName, defaultSessionName, slugifyProjectPath } from './naming.js';
 
 const slugOf = (length: number, char = 'a'): string => char.repeat(length);
 
 /** GitLab's slug shape: [a-z0-9-], ≤ 63, no leading/trailing `-`, `--` runs allowed. */
 const SLUG_SHAPE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$|^$/;
-
-describe('constants', () => {
-  it('match the IAM and STS limits', () => {
-    expect([MAX_ROLE_NAME_LENGTH, MAX_SESSION_NAME_LENGTH, MIN_SESSION_NAME_LENGTH]).toEqual([64, 64, 2]);
-  });
-});
-
-describe('isValidRoleName', () => {
-  it.each([
-    ['a', true],
-    ['gitlab-my-group-my-project', true],
-    ['A_z0+=,.@-', true],
-    [slugOf(64), true],
-    [slugOf(65), false],
-    ['', false],
-    ['ci/deployer', false],
-    ['has space', false],
-    ['colon:name', false],
-    ['ümlaut', false],
-    ['tab\t', false],
-    ['line\n', false],
-    ['\u212Aelvin', false], // Kelvin sign: \w must stay ASCII
-  ])('%j → %s', (name, valid) => {
-    expect(isValidRoleName(name)).toBe(valid);
-  });
-});
-
-describe('isValidSessionName', () => {
-  it.each([
-    ['ab', true],
-    ['a', false],
-    ['', false],
-    ['--', true],
-    [slugOf(64), true],
-    [slugOf(65), false],
-    ['role+x=y,z.w@v-1_2', true],
-    ['a/b', false],
-    ['a b', false],
-    ['a:b', false],
-    ['añb', false],
-  ])('%j → %s', (name, valid) => {
-    expect(isValidSessionName(name)).toBe(valid);
-  });
-});
-
-describe('sanitizeSessionName', () => {
-  it.each([
-    ['ci/deployer', 'ci-deployer'],
-    ['with space', 'with-space'],
-    ['a:b', 'a-b'],
-    ['Ünïcödé', '-n-c-d-'],
-    ['emoji😀x', 'emoji-x'], // one code point → one '-'
-    ['keep+=,.@-_AZaz09', 'keep+=,.@-_AZaz09'],
-    ['tab\tnew\nline', 'tab-new-line'],
-    ['\u212A', '-'],
-    ['', ''],
-  ])('%j → %j', (input, expected) => {
-    expect(sanitizeSessionName(input)).toBe(expected);
-  });
-});
 
 describe('slugifyProjectPath (GitLab slugify)', () => {
   it.each([
@@ -195,12 +126,12 @@ describe('properties', () => {
   );
   const roleName = fc.oneof(slugLike, slugLike.map(defaultRoleName));
 
-  it('defaultRoleName is always a valid role name, and deterministic', () => {
+  // Same inputs, same names, on every runner and release: the golden tables above pin that.
+  it('defaultRoleName is always a valid role name', () => {
     fc.assert(
       fc.property(slugLike, (slug) => {
         const name = defaultRoleName(slug);
         expect(isValidRoleName(name)).toBe(true);
-        expect(defaultRoleName(slug)).toBe(name);
         expect(name.startsWith('gitlab')).toBe(true);
       }),
     );
@@ -214,12 +145,10 @@ describe('properties', () => {
     );
   });
 
-  it('defaultSessionName is always a valid session name, and deterministic', () => {
+  it('defaultSessionName is always a valid session name', () => {
     fc.assert(
       fc.property(roleName, pipelineId, (role, id) => {
-        const name = defaultSessionName(role, id);
-        expect(isValidSessionName(name)).toBe(true);
-        expect(defaultSessionName(role, id)).toBe(name);
+        expect(isValidSessionName(defaultSessionName(role, id))).toBe(true);
       }),
     );
   });

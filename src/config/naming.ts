@@ -5,12 +5,12 @@
  * every release, because the IAM side (Terraform, CloudFormation, a future `role-template` command) has to
  * create the role under exactly the name this helper will ask for.
  */
-/** IAM CreateRole: role names are 1–64 characters. */
-export const MAX_ROLE_NAME_LENGTH = 64;
-/** STS `RoleSessionName`: at most 64 characters. */
-export const MAX_SESSION_NAME_LENGTH = 64;
-/** STS `RoleSessionName`: at least 2 characters. */
-export const MIN_SESSION_NAME_LENGTH = 2;
+import {
+  MAX_ROLE_NAME_LENGTH,
+  MAX_SESSION_NAME_LENGTH,
+  MIN_SESSION_NAME_LENGTH,
+  sanitizeSessionName,
+} from '../aws/names.js';
 
 const ROLE_NAME_PREFIX = 'gitlab-';
 /**
@@ -23,30 +23,6 @@ const MAX_PIPELINE_ID_IN_SESSION_NAME = 40;
 const SLUG_MAX_LENGTH = 63;
 /** Pads a session name that would be shorter than 2 characters. */
 const SESSION_NAME_PAD = '_';
-
-// `\w` without the `i` flag is ASCII-only ([A-Za-z0-9_]), like in the AWS model regexes. The `u` flag makes
-// an astral character (emoji) count as one character, so it becomes one `-`, not two.
-const INVALID_NAME_CHARS = /[^\w+=,.@-]/gu;
-const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
-const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
-
-/** True for a valid IAM role name: 1–64 characters from `[A-Za-z0-9_+=,.@-]`. Paths are not part of the name. */
-export function isValidRoleName(name: string): boolean {
-  return ROLE_NAME.test(name);
-}
-
-/** True for a valid STS `RoleSessionName`: 2–64 characters from `[A-Za-z0-9_+=,.@-]`. */
-export function isValidSessionName(name: string): boolean {
-  return SESSION_NAME.test(name);
-}
-
-/**
- * Replaces every character outside `[A-Za-z0-9_+=,.@-]` with `-` (one `-` per Unicode code point, so
- * `ü` and `😀` each become a single `-`). Does not change the length otherwise; the result is ASCII.
- */
-export function sanitizeSessionName(name: string): string {
-  return name.replace(INVALID_NAME_CHARS, '-');
-}
 
 /**
  * GitLab's `slugify` (used for `CI_PROJECT_PATH_SLUG`), for when only `CI_PROJECT_PATH` is set: lower-case,

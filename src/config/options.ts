@@ -1,8 +1,32 @@
 /**
- * Every setting of the tool, declared once: flag, short flag, environment variables, default and
- * help. The CLI builds its options from this table, `resolveSettings` reads values through it and the
- * README's settings table is generated from it, so the three cannot drift apart.
+ * Every setting of the tool, declared once: flag, short flag, environment variables, the parser of
+ * its text and its typed default. The CLI reads its options from this table, `resolveSettings`
+ * parses and defaults values through it, and help and the README's settings table show it, so none
+ * of them can drift apart.
  */
+import { DEFAULT_CACHE_REFRESH_WINDOW_SECONDS } from '../cache/freshness.js';
+import {
+  type Parser,
+  parseAccountId,
+  parseBoolean,
+  parseEnvVarName,
+  parseFilePath,
+  parseFormat,
+  parseIntegerInRange,
+  parseNonEmpty,
+  parsePolicyText,
+  parseProfileName,
+  parseProjectPath,
+  parseProviderHost,
+  parseRefType,
+  parseRegion,
+  parseRoleNameOrArn,
+  parseSessionName,
+  parseUrl,
+  type RefType,
+  type RoleGiven,
+  type TemplateFormat,
+} from './parse.js';
 
 export type CommandName = 'process' | 'aws-profile' | 'env' | 'doctor' | 'role-template';
 /** The modes: the commands that hand credentials over. */
@@ -39,7 +63,7 @@ export type OptionKey =
   | 'refType'
   | 'audience';
 
-export interface OptionSpec {
+export interface OptionSpec<T = unknown> {
   readonly key: OptionKey;
   /** Long flag without its value placeholder, e.g. `--aws-account`. */
   readonly flag: string;
@@ -50,18 +74,82 @@ export interface OptionSpec {
   readonly value?: string;
   /** Environment variables read in this order when the flag is absent. */
   readonly env: readonly string[];
-  /** What the default is, in words, for help and README. */
+  /**
+   * The default in words, for help and README: `defaultValue` as written, or, where the default is a
+   * rule (the role name, the endpoint), that rule.
+   */
   readonly defaultText?: string;
   readonly description: string;
   readonly commands: readonly CommandName[];
   /** A boolean switch that also has a `--no-` form that turns it off. */
   readonly negatable?: boolean;
-  /** May be given several times; the values are kept in order. */
+  /** May be given several times; the values are kept in order (each is parsed on its own). */
   readonly repeatable?: boolean;
+  /** The strict parser of the flag's or a variable's text; its errors name the flag or variable. */
+  readonly parse: Parser<T>;
+  /** The value when neither the flag nor a variable is given; absent when the default is a rule. */
+  readonly defaultValue?: T;
 }
 
-export const OPTIONS: readonly OptionSpec[] = [
-  {
+/** The type of each option's value, as its parser returns it. */
+interface OptionTypes {
+  readonly awsAccount: string;
+  readonly roleName: RoleGiven;
+  readonly roleSessionName: string;
+  readonly webIdentityTokenName: string;
+  readonly webIdentityTokenFile: string;
+  readonly durationSeconds: number;
+  readonly region: string;
+  readonly endpointUrl: string;
+  readonly profileName: string;
+  readonly filename: string;
+  readonly export: boolean;
+  readonly cache: boolean;
+  readonly cacheRefreshWindow: number;
+  readonly maxAttempts: number;
+  readonly timeout: number;
+  readonly debug: boolean;
+  readonly trustPolicy: string;
+  readonly parameter: string;
+  readonly live: boolean;
+  readonly format: TemplateFormat | 'text' | 'json';
+  readonly projectPath: string;
+  readonly providerHost: string;
+  readonly withProvider: boolean;
+  readonly ref: string;
+  readonly refType: RefType;
+  readonly audience: string;
+}
+
+export type OptionValue<K extends OptionKey> = OptionTypes[K];
+
+/**
+ * The options whose row must have a default value; the others are required, or their default is a
+ * rule that `defaultText` describes.
+ */
+export type DefaultedKey =
+  | 'webIdentityTokenName'
+  | 'durationSeconds'
+  | 'region'
+  | 'profileName'
+  | 'export'
+  | 'cache'
+  | 'cacheRefreshWindow'
+  | 'maxAttempts'
+  | 'timeout'
+  | 'debug'
+  | 'live'
+  | 'providerHost'
+  | 'withProvider'
+  | 'ref'
+  | 'refType';
+
+type OptionRows = { readonly [K in OptionKey]: OptionSpec<OptionTypes[K]> & { readonly key: K } };
+type OptionDefaults = { readonly [K in DefaultedKey]: { readonly defaultValue: OptionTypes[K] } };
+
+/** The table by key, typed: `OPTION_TABLE.durationSeconds.parse` returns a number. */
+export const OPTION_TABLE: OptionRows & OptionDefaults = {
+  awsAccount: {
     key: 'awsAccount',
     flag: '--aws-account',
     short: '-A',
@@ -70,8 +158,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     defaultText: 'required unless the role is a full ARN',
     description: 'AWS account id (12 digits) that holds the role',
     commands: EXCHANGING,
+    parse: parseAccountId,
   },
-  {
+  roleName: {
     key: 'roleName',
     flag: '--role-name',
     short: '-r',
@@ -81,8 +170,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     defaultText: 'gitlab-$CI_PROJECT_PATH_SLUG, cut to 64 characters',
     description: 'IAM role to assume: a name (may include a path, e.g. ci/deployer) or a full role ARN',
     commands: [...EXCHANGING, 'role-template'],
+    parse: parseRoleNameOrArn,
   },
-  {
+  roleSessionName: {
     key: 'roleSessionName',
     flag: '--role-session-name',
     short: '-n',
@@ -91,18 +181,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     defaultText: '<role name>-$CI_PIPELINE_ID, cut to 64 characters keeping the pipeline id',
     description: 'role session name, shown in CloudTrail and in the assumed-role ARN',
     commands: EXCHANGING,
+    parse: parseSessionName,
   },
-  {
+  webIdentityTokenName: {
     key: 'webIdentityTokenName',
     flag: '--web-identity-token-name',
     short: '-j',
     value: 'variable',
     env: ['GITLAB_AWS_IDENTITY_TOKEN_NAME'],
-    defaultText: 'GITLAB_AWS_IDENTITY_TOKEN',
     description: 'name of the environment variable that holds the ID token (the `id_tokens:` entry)',
     commands: EXCHANGING,
+    parse: parseEnvVarName,
+    defaultValue: 'GITLAB_AWS_IDENTITY_TOKEN',
   },
-  {
+  webIdentityTokenFile: {
     key: 'webIdentityTokenFile',
     flag: '--web-identity-token-file',
     value: 'path',
@@ -110,27 +202,34 @@ export const OPTIONS: readonly OptionSpec[] = [
     defaultText: 'none',
     description: 'read the ID token from this file instead of an environment variable',
     commands: EXCHANGING,
+    parse: parseFilePath('give the path of a file that holds the ID token'),
   },
-  {
+  durationSeconds: {
     key: 'durationSeconds',
     flag: '--duration-seconds',
     short: '-d',
     value: 'seconds',
     env: ['GITLAB_AWS_DURATION_SECONDS'],
-    defaultText: '3600',
     description: 'session length, 900 to 43200 and at most the role’s maximum session duration',
     commands: [...EXCHANGING, 'role-template'],
+    parse: parseIntegerInRange(
+      900,
+      43200,
+      'STS accepts 900 to 43200 seconds, and at most the role’s MaxSessionDuration',
+    ),
+    defaultValue: 3600,
   },
-  {
+  region: {
     key: 'region',
     flag: '--region',
     value: 'region',
     env: ['AWS_REGION', 'AWS_DEFAULT_REGION'],
-    defaultText: 'us-east-1',
     description: 'region of the STS endpoint; also selects the partition (aws, aws-cn, aws-us-gov, …)',
     commands: EXCHANGING,
+    parse: parseRegion,
+    defaultValue: 'us-east-1',
   },
-  {
+  endpointUrl: {
     key: 'endpointUrl',
     flag: '--endpoint-url',
     value: 'url',
@@ -138,18 +237,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     defaultText: 'https://sts.<region>.<partition domain>',
     description: 'STS endpoint to call instead of the regional one',
     commands: EXCHANGING,
+    parse: parseUrl,
   },
-  {
+  profileName: {
     key: 'profileName',
     flag: '--name',
     short: '-p',
     value: 'profile',
     env: ['GITLAB_AWS_PROFILE'],
-    defaultText: 'default',
     description: 'profile (section) of the shared credentials file to write',
     commands: ['aws-profile'],
+    parse: parseProfileName,
+    defaultValue: 'default',
   },
-  {
+  filename: {
     key: 'filename',
     flag: '--filename',
     short: '-f',
@@ -158,62 +259,69 @@ export const OPTIONS: readonly OptionSpec[] = [
     defaultText: 'stdout',
     description: 'write the variables to this file (mode 0600) instead of stdout',
     commands: ['env'],
+    parse: parseFilePath('give a file path, or omit --filename'),
   },
-  {
+  export: {
     key: 'export',
     flag: '--export',
     short: '-e',
     env: [],
-    defaultText: 'off',
     description: 'prefix each line with `export ` for `eval` in a shell',
     commands: ['env'],
+    parse: parseBoolean,
+    defaultValue: false,
   },
-  {
+  cache: {
     key: 'cache',
     flag: '--cache',
     env: ['GITLAB_AWS_CACHE'],
-    defaultText: 'on',
     description: 'reuse unexpired credentials from the encrypted cache (`--no-cache` turns it off)',
     commands: MODES,
     negatable: true,
+    parse: parseBoolean,
+    defaultValue: true,
   },
-  {
+  cacheRefreshWindow: {
     key: 'cacheRefreshWindow',
     flag: '--cache-refresh-window',
     value: 'seconds',
     env: ['GITLAB_AWS_CACHE_REFRESH_WINDOW'],
-    defaultText: '1200',
     description: 'fetch new credentials when a cached set has less than this many seconds left',
     commands: MODES,
+    parse: parseIntegerInRange(0, 3600, 'use 0 to 3600 seconds'),
+    defaultValue: DEFAULT_CACHE_REFRESH_WINDOW_SECONDS,
   },
-  {
+  maxAttempts: {
     key: 'maxAttempts',
     flag: '--max-attempts',
     value: 'n',
     env: ['GITLAB_AWS_MAX_ATTEMPTS'],
-    defaultText: '5',
     description:
       'attempts at the STS call when it fails for a reason that can pass (throttling, 5xx, network)',
     commands: EXCHANGING,
+    parse: parseIntegerInRange(1, 10, 'use 1 (no retries) to 10'),
+    defaultValue: 5,
   },
-  {
+  timeout: {
     key: 'timeout',
     flag: '--timeout',
     value: 'seconds',
     env: ['GITLAB_AWS_TIMEOUT'],
-    defaultText: '10',
     description: 'time limit of one STS request, in seconds',
     commands: EXCHANGING,
+    parse: parseIntegerInRange(1, 300, 'use 1 to 300 seconds'),
+    defaultValue: 10,
   },
-  {
+  debug: {
     key: 'debug',
     flag: '--debug',
     env: ['GITLAB_AWS_DEBUG'],
-    defaultText: 'off',
     description: 'explain each step on stderr (secrets redacted) and show stack traces',
     commands: ALL_COMMANDS,
+    parse: parseBoolean,
+    defaultValue: false,
   },
-  {
+  trustPolicy: {
     key: 'trustPolicy',
     flag: '--trust-policy',
     value: 'file|-',
@@ -222,8 +330,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     description:
       'evaluate this trust policy against the token: IAM JSON, `aws iam get-role` output, or a CloudFormation template (YAML or JSON); `-` reads stdin',
     commands: ['doctor'],
+    parse: parseFilePath('give the path of the role’s template or policy, or - for stdin'),
   },
-  {
+  parameter: {
     key: 'parameter',
     flag: '--parameter',
     value: 'Key=Value',
@@ -232,16 +341,18 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'value of a CloudFormation template parameter; may be repeated',
     commands: ['doctor'],
     repeatable: true,
+    parse: parseNonEmpty('Key=Value', 'give a template parameter as Key=Value'),
   },
-  {
+  live: {
     key: 'live',
     flag: '--live',
     env: [],
-    defaultText: 'off',
     description: 'also exchange the token at STS (no cache) and call GetCallerIdentity with the result',
     commands: ['doctor'],
+    parse: parseBoolean,
+    defaultValue: false,
   },
-  {
+  format: {
     key: 'format',
     flag: '--format',
     value: 'format',
@@ -249,8 +360,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     defaultText: 'text (doctor), cloudformation (role-template)',
     description: 'doctor: `text` or `json`; role-template: `cloudformation` or `terraform`',
     commands: ['doctor', 'role-template'],
+    parse: parseFormat,
   },
-  {
+  projectPath: {
     key: 'projectPath',
     flag: '--project-path',
     value: 'group/project',
@@ -258,44 +370,49 @@ export const OPTIONS: readonly OptionSpec[] = [
     defaultText: 'required',
     description: 'GitLab project whose pipelines may assume the role',
     commands: ['role-template'],
+    parse: parseProjectPath,
   },
-  {
+  providerHost: {
     key: 'providerHost',
     flag: '--provider-host',
     value: 'host',
     env: ['CI_SERVER_HOST'],
-    defaultText: 'gitlab.com',
     description:
       'the IAM OIDC provider: the token’s issuer without https:// (host, and path if the issuer has one)',
     commands: ['role-template'],
+    parse: parseProviderHost,
+    defaultValue: 'gitlab.com',
   },
-  {
+  withProvider: {
     key: 'withProvider',
     flag: '--with-provider',
     env: [],
-    defaultText: 'off',
     description: 'also define the IAM OIDC identity provider (once per account and GitLab)',
     commands: ['role-template'],
+    parse: parseBoolean,
+    defaultValue: false,
   },
-  {
+  ref: {
     key: 'ref',
     flag: '--ref',
     value: 'name|pattern',
     env: [],
-    defaultText: '*',
     description: 'branch or tag the role trusts; `*` and `?` are wildcards (e.g. `release/*`)',
     commands: ['role-template'],
+    parse: parsePolicyText('branch or tag name'),
+    defaultValue: '*',
   },
-  {
+  refType: {
     key: 'refType',
     flag: '--ref-type',
     value: 'branch|tag|any',
     env: [],
-    defaultText: 'branch',
     description: 'whether --ref names a branch or a tag; `any` trusts both',
     commands: ['role-template'],
+    parse: parseRefType,
+    defaultValue: 'branch',
   },
-  {
+  audience: {
     key: 'audience',
     flag: '--audience',
     value: 'aud',
@@ -303,13 +420,30 @@ export const OPTIONS: readonly OptionSpec[] = [
     defaultText: 'https://<provider host>',
     description: 'the `aud:` of the job’s `id_tokens:` entry, required by the trust policy',
     commands: ['role-template'],
+    parse: parsePolicyText('audience'),
   },
-];
+};
 
-export function optionSpec(key: OptionKey): OptionSpec {
-  const spec = OPTIONS.find((option) => option.key === key);
-  if (spec === undefined) throw new Error(`unknown option key ${key}`);
-  return spec;
+/**
+ * The table in the order help and README show it; `defaultText` is filled from `defaultValue` when
+ * the default is a value (`on`/`off` for switches), so that each default is written once.
+ */
+export const OPTIONS: readonly OptionSpec[] = Object.values(OPTION_TABLE).map((spec: OptionSpec) => {
+  if (spec.defaultText !== undefined || spec.defaultValue === undefined) return spec;
+  const value = spec.defaultValue;
+  return { ...spec, defaultText: typeof value === 'boolean' ? (value ? 'on' : 'off') : String(value) };
+});
+
+const ROWS: OptionRows = OPTION_TABLE;
+const DEFAULTS: OptionDefaults = OPTION_TABLE;
+
+export function optionSpec<K extends OptionKey>(key: K): OptionSpec<OptionValue<K>> {
+  return ROWS[key];
+}
+
+/** The default value of an option that has one. */
+export function defaultOf<K extends DefaultedKey>(key: K): OptionValue<K> {
+  return DEFAULTS[key].defaultValue;
 }
 
 /** The flag as a user types it, with its short form: `-A, --aws-account`. */

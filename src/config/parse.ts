@@ -2,7 +2,10 @@
  * Strict scalar parsers. Each takes the raw text and the name of where it came from (a flag or an
  * environment variable) so that the error says exactly which input to fix.
  */
+import { isValidRoleName, isValidSessionName } from '../aws/names.js';
+import { isValidRegion, type ParsedRoleArn, parseRoleArn } from '../aws/partitions.js';
 import { ConfigError } from '../errors.js';
+import { sectionNameProblem } from '../output/ini.js';
 
 export type Parser<T> = (raw: string, source: string) => T;
 
@@ -80,6 +83,10 @@ export function looksLikeJwt(text: string): boolean {
   return /^eyJ[\w-]*\.[\w-]*\.[\w-]*$/.test(text.trim());
 }
 
+/**
+ * A section name of the shared credentials file that every reader reads back as written (see
+ * `sectionNameProblem`); the file has no `profile ` prefix, unlike the config file.
+ */
 export const parseProfileName: Parser<string> = (raw, source) => {
   const text = raw.trim();
   if (looksLikeJwt(text)) {
@@ -89,11 +96,137 @@ export const parseProfileName: Parser<string> = (raw, source) => {
       hint: 'give the profile a name such as production; the token comes from the id_tokens: variable',
     });
   }
-  if (text !== '' && !/[[\]\r\n\0]/.test(text) && !/^profile\s/.test(text)) return text;
+  const problem = /^profile\s/.test(text)
+    ? 'must not start with "profile " in the credentials file'
+    : sectionNameProblem(text);
+  if (problem === undefined) return text;
   throw invalid(
     source,
-    'a profile name without brackets, line breaks or a "profile " prefix',
+    `a profile name (it ${problem})`,
     raw,
-    'use a plain name such as production; the credentials file has no "profile " prefix',
+    'use a plain name of letters, digits and -_.@+=, such as production',
+  );
+};
+
+/** A file path: any non-empty text; what the file must be is checked when it is opened. */
+export const parseFilePath =
+  (hint: string): Parser<string> =>
+  (raw, source) =>
+    parseNonEmpty('a file path', hint)(raw, source);
+
+export const parseRegion: Parser<string> = (raw, source) => {
+  const text = raw.trim();
+  if (isValidRegion(text)) return text;
+  throw new ConfigError({
+    code: 'InvalidRegion',
+    message: `${source}: expected an AWS region such as eu-west-1, got ${JSON.stringify(raw)}`,
+    hint: 'use a region code (eu-west-1, us-gov-west-1, cn-north-1), not a name or an availability zone',
+  });
+};
+
+export const parseSessionName: Parser<string> = (raw, source) => {
+  const text = raw.trim();
+  if (isValidSessionName(text)) return text;
+  throw new ConfigError({
+    code: 'InvalidRoleSessionName',
+    message: `${source}: expected 2 to 64 characters from [A-Za-z0-9+=,.@_-], got ${JSON.stringify(raw)}`,
+    hint: 'leave it unset to get <role name>-$CI_PIPELINE_ID, or use only letters, digits and +=,.@_-',
+  });
+};
+
+/** A role as given: a full role ARN, or a name with an optional path (`ci/deployer`). */
+export type RoleGiven =
+  | { readonly kind: 'arn'; readonly arn: string; readonly parsed: ParsedRoleArn }
+  | { readonly kind: 'name'; readonly nameWithPath: string; readonly name: string };
+
+export const parseRoleNameOrArn: Parser<RoleGiven> = (raw, source) => {
+  const text = raw.trim();
+  if (text.startsWith('arn:')) {
+    const parsed = parseRoleArn(text);
+    if (parsed !== undefined) return { kind: 'arn', arn: text, parsed };
+    throw new ConfigError({
+      code: 'InvalidRoleArn',
+      message: `${source}: expected a role ARN like arn:aws:iam::123456789012:role/name, got ${JSON.stringify(raw)}`,
+      hint: 'copy the role ARN from the IAM console, or give only the role name with --aws-account',
+    });
+  }
+  const nameWithPath = text.replace(/^\/+/, '');
+  const name = nameWithPath.slice(nameWithPath.lastIndexOf('/') + 1);
+  const path = nameWithPath.slice(0, nameWithPath.lastIndexOf('/') + 1);
+  if (isValidRoleName(name) && /^[\u0021-\u007e]*$/.test(path)) return { kind: 'name', nameWithPath, name };
+  throw new ConfigError({
+    code: 'InvalidRoleName',
+    message: `${source}: expected an IAM role name of 1 to 64 characters from [A-Za-z0-9+=,.@_-], optionally after a path like ci/, got ${JSON.stringify(raw)}`,
+    hint: 'use the role name as IAM shows it, or a full role ARN',
+  });
+};
+
+/** What `--ref-type` may be: the ref kind a role-template trusts. */
+export type RefType = 'branch' | 'tag' | 'any';
+/** What `role-template --format` writes. */
+export type TemplateFormat = 'cloudformation' | 'terraform';
+
+const PROJECT_PATH = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*(\/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+$/;
+/** A host name, optionally with a path, as IAM names an OIDC provider (no scheme, port or query). */
+const PROVIDER_HOST =
+  /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(\/[A-Za-z0-9._~-]+)*$/;
+/**
+ * What a ref or an audience may hold: IAM policy characters (printable Latin-1), without the ones
+ * CloudFormation's !Sub or HCL templates would read as syntax (`$ % { } " \`) and without spaces.
+ */
+const SAFE_VALUE = /^[\u0021-\u007e\u00a1-\u00ff]+$/;
+const UNSAFE_CHARACTERS = /[$%{}"\\`]/;
+
+export const parseProjectPath: Parser<string> = (raw, source) => {
+  const text = raw.trim().replace(/\/+$/, '');
+  if (PROJECT_PATH.test(text)) return text;
+  throw invalid(
+    source,
+    'a GitLab project path like my-group/my-project',
+    raw,
+    'give the path as in the project URL, without the host',
+  );
+};
+
+export const parseProviderHost: Parser<string> = (raw, source) => {
+  const text = raw.trim();
+  if (PROVIDER_HOST.test(text)) return text;
+  throw invalid(
+    source,
+    'the issuer host without https://, port or trailing slash, like gitlab.example.com',
+    raw,
+    'give the token’s iss without https:// (doctor shows it)',
+  );
+};
+
+/** A value a role template quotes as it is (a ref, an audience): see SAFE_VALUE. */
+export const parsePolicyText =
+  (what: string): Parser<string> =>
+  (raw, source) => {
+    const text = raw.trim();
+    if (SAFE_VALUE.test(text) && !UNSAFE_CHARACTERS.test(text)) return text;
+    throw invalid(
+      source,
+      `${what} of printable characters without spaces or $ % { } " \\ \``,
+      raw,
+      `give the ${what} as GitLab shows it; policies cannot hold those characters literally here`,
+    );
+  };
+
+export const parseRefType: Parser<RefType> = (raw, source) => {
+  const text = raw.trim();
+  if (text === 'branch' || text === 'tag' || text === 'any') return text;
+  throw invalid(source, 'branch, tag or any', raw, 'use --ref-type branch, tag or any');
+};
+
+/** `--format`: which formats a command takes is the command's to check (doctor: text, json). */
+export const parseFormat: Parser<TemplateFormat | 'text' | 'json'> = (raw, source) => {
+  const text = raw.trim();
+  if (text === 'text' || text === 'json' || text === 'cloudformation' || text === 'terraform') return text;
+  throw invalid(
+    source,
+    'text or json (doctor), cloudformation or terraform (role-template)',
+    raw,
+    'use --format json for doctor, --format terraform for role-template',
   );
 };

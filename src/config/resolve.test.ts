@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { Environment } from '../environment.js';
 import { ConfigError } from '../errors.js';
-import { type Environment, type FlagValues, resolveSettings } from './resolve.js';
+import { setIniSection } from '../output/ini.js';
+import { type FlagValues, resolveSettings } from './resolve.js';
 
 const JOB_ENV: Environment = {
   GITLAB_AWS_ACCOUNT_ID: '123456789012',
@@ -27,20 +29,18 @@ describe('resolveSettings', () => {
   it('derives everything from a GitLab job with only the account id set', () => {
     const settings = resolveSettings('process', {}, JOB_ENV);
     expect(settings).toMatchObject({
-      accountId: '123456789012',
-      roleName: 'gitlab-demo-group-demo-project',
       roleArn: 'arn:aws:iam::123456789012:role/gitlab-demo-group-demo-project',
       roleSessionName: 'gitlab-demo-group-demo-project-4242',
       tokenSource: { kind: 'env', name: 'GITLAB_AWS_IDENTITY_TOKEN' },
+      tokenVariable: 'GITLAB_AWS_IDENTITY_TOKEN',
       durationSeconds: 3600,
       region: 'us-east-1',
       endpoint: 'https://sts.us-east-1.amazonaws.com',
-      endpointIsCustom: false,
+      endpointSource: undefined,
       profileName: 'default',
       cache: { enabled: true, reuse: true, refreshWindowSeconds: 1200 },
       maxAttempts: 5,
       timeoutMs: 10_000,
-      debug: false,
     });
   });
 
@@ -48,14 +48,62 @@ describe('resolveSettings', () => {
     const env = { ...JOB_ENV, GITLAB_AWS_DURATION_SECONDS: '7200', GITLAB_AWS_ROLE_NAME: 'from-env' };
     const settings = resolveSettings('process', { durationSeconds: '900', awsAccount: '333333333333' }, env);
     expect(settings.durationSeconds).toBe(900);
-    expect(settings.accountId).toBe('333333333333');
     expect(settings.roleArn).toBe('arn:aws:iam::333333333333:role/from-env');
     expect(settings.roleSessionName).toBe('from-env-4242');
   });
 
   it('lets a role ARN given as a flag override the account from the environment', () => {
     const settings = resolveSettings('process', { roleName: 'arn:aws:iam::210987654321:role/x' }, JOB_ENV);
-    expect(settings.accountId).toBe('210987654321');
+    expect(settings.roleArn).toBe('arn:aws:iam::210987654321:role/x');
+  });
+
+  describe('a role ARN and an account from every pair of levels', () => {
+    const ARN = 'arn:aws:iam::210987654321:role/ci/Deployer';
+    const base: Environment = { ...JOB_ENV, GITLAB_AWS_ACCOUNT_ID: undefined };
+    type Level = 'flag' | 'env';
+    const place = (level: Level, key: 'roleName' | 'awsAccount', value: string) => {
+      const variable = key === 'roleName' ? 'GITLAB_AWS_ROLE_NAME' : 'GITLAB_AWS_ACCOUNT_ID';
+      return level === 'flag'
+        ? { flags: { [key]: value }, env: {} }
+        : { flags: {}, env: { [variable]: value } };
+    };
+    const resolveWith = (arnLevel: Level, accountLevel: Level, account: string) => {
+      const arn = place(arnLevel, 'roleName', ARN);
+      const acc = place(accountLevel, 'awsAccount', account);
+      return () =>
+        resolveSettings('process', { ...arn.flags, ...acc.flags }, { ...base, ...arn.env, ...acc.env });
+    };
+
+    it.each<[Level, Level]>([
+      ['flag', 'flag'],
+      ['flag', 'env'],
+      ['env', 'flag'],
+      ['env', 'env'],
+    ])('ARN from %s, the same account from %s: the ARN as given', (arnLevel, accountLevel) => {
+      const settings = resolveWith(arnLevel, accountLevel, '210987654321')();
+      expect(settings.roleArn).toBe(ARN);
+    });
+
+    it.each<[Level, Level, string | RegExp]>([
+      ['flag', 'flag', /--role-name names account 210987654321 but --aws-account sets account 123456789012/],
+      [
+        'env',
+        'env',
+        /GITLAB_AWS_ROLE_NAME names account 210987654321 but GITLAB_AWS_ACCOUNT_ID sets account 123456789012/,
+      ],
+      ['flag', 'env', ARN],
+      ['env', 'flag', 'arn:aws:iam::123456789012:role/ci/Deployer'],
+    ])('ARN from %s, another account from %s: %s', (arnLevel, accountLevel, expected) => {
+      const resolve = resolveWith(arnLevel, accountLevel, '123456789012');
+      if (expected instanceof RegExp) {
+        expect(resolve).toThrow(expected);
+        return;
+      }
+      // The flag wins, whichever of the two it is.
+      const settings = resolve();
+      expect(settings.roleArn).toBe(expected);
+      expect(settings.roleSessionName).toBe('Deployer-4242');
+    });
   });
 
   it('accepts a role with a path and a full role ARN', () => {
@@ -68,7 +116,10 @@ describe('resolveSettings', () => {
       { roleName: 'arn:aws:iam::210987654321:role/x/Deployer' },
       env,
     );
-    expect(settings).toMatchObject({ accountId: '210987654321', roleName: 'Deployer' });
+    expect(settings).toMatchObject({
+      roleArn: 'arn:aws:iam::210987654321:role/x/Deployer',
+      roleSessionName: 'Deployer-4242',
+    });
   });
 
   it('takes the home region of a role ARN’s partition when no region is given', () => {
@@ -100,16 +151,33 @@ describe('resolveSettings', () => {
       AWS_ENDPOINT_URL: 'http://general:1',
       AWS_ENDPOINT_URL_STS: 'http://sts-only:2',
     };
-    expect(resolveSettings('process', {}, env).endpoint).toBe('http://sts-only:2');
-    expect(resolveSettings('process', {}, { ...env, AWS_ENDPOINT_URL_STS: undefined }).endpoint).toBe(
+    const endpointOf = (flags: FlagValues, environment: Environment) => {
+      const settings = resolveSettings('process', flags, environment);
+      return [settings.endpoint, settings.endpointSource];
+    };
+    expect(endpointOf({}, env)).toEqual(['http://sts-only:2', 'AWS_ENDPOINT_URL_STS']);
+    expect(endpointOf({}, { ...env, AWS_ENDPOINT_URL_STS: undefined })).toEqual([
       'http://general:1',
-    );
-    expect(resolveSettings('process', { endpointUrl: 'http://flag:3' }, env).endpoint).toBe('http://flag:3');
-    const ignored = resolveSettings('process', {}, { ...env, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' });
-    expect(ignored.endpoint).toBe('https://sts.us-east-1.amazonaws.com');
+      'AWS_ENDPOINT_URL',
+    ]);
+    expect(endpointOf({ endpointUrl: 'http://flag:3' }, env)).toEqual(['http://flag:3', '--endpoint-url']);
+    expect(endpointOf({}, { ...env, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' })).toEqual([
+      'https://sts.us-east-1.amazonaws.com',
+      undefined,
+    ]);
   });
 
   it('reads the token from a file when asked', () => {
+    expect(resolveSettings('process', { webIdentityTokenFile: '/run/token' }, JOB_ENV).tokenVariable).toBe(
+      'GITLAB_AWS_IDENTITY_TOKEN',
+    );
+    expect(
+      resolveSettings(
+        'process',
+        { webIdentityTokenFile: '/run/token', webIdentityTokenName: 'MY_TOKEN' },
+        JOB_ENV,
+      ).tokenVariable,
+    ).toBe('MY_TOKEN');
     expect(resolveSettings('process', { webIdentityTokenFile: '/run/token' }, JOB_ENV).tokenSource).toEqual({
       kind: 'file',
       path: '/run/token',
@@ -122,7 +190,9 @@ describe('resolveSettings', () => {
 
   it('falls back to CI_PROJECT_PATH when the slug is absent', () => {
     const env = { ...JOB_ENV, CI_PROJECT_PATH_SLUG: undefined, CI_PROJECT_PATH: 'My.Group/Sub/App' };
-    expect(resolveSettings('process', {}, env).roleName).toBe('gitlab-my-group-sub-app');
+    expect(resolveSettings('process', {}, env).roleArn).toBe(
+      'arn:aws:iam::123456789012:role/gitlab-my-group-sub-app',
+    );
   });
 
   it.each([
@@ -205,6 +275,33 @@ describe('resolveSettings', () => {
     );
     expect(resolveError({ profileName: 'profile x' }, JOB_ENV, 'aws-profile').message).toMatch(/--name/);
     expect(resolveError({ profileName: 'a]b' }, JOB_ENV, 'aws-profile').code).toBe('InvalidValue');
+  });
+
+  it.each([
+    ['#ci', /must not contain "#" or ";"/],
+    ['a;b', /must not contain "#" or ";"/],
+    ['two words', /must not contain whitespace/],
+    ['tab\there', /must not contain line breaks or control characters/],
+    ['[x]', /must not contain "\[" or "\]"/],
+    ['__proto__', /is reserved/],
+    ['nul\0byte', /control characters/],
+  ])('refuses the profile name %j with the settings, before any STS call', (name, reason) => {
+    for (const [flags, env, source] of [
+      [{ profileName: name }, JOB_ENV, '--name'],
+      [{}, { ...JOB_ENV, GITLAB_AWS_PROFILE: name }, 'GITLAB_AWS_PROFILE'],
+    ] as const) {
+      const error = resolveError(flags, env, 'aws-profile');
+      expect(error.code).toBe('InvalidValue');
+      expect(error.message).toMatch(reason);
+      expect(error.message.startsWith(`${source}: expected a profile name`)).toBe(true);
+    }
+  });
+
+  it('accepts every profile name the INI editor can write', () => {
+    for (const name of ['default', 'production', 'ci-deploy_2', 'a.b@c+d=e', 'Ünïcode']) {
+      expect(resolveSettings('aws-profile', { profileName: name }, JOB_ENV).profileName).toBe(name);
+      expect(() => setIniSection('', name, [['k', 'v']])).not.toThrow();
+    }
   });
 
   it('reports every problem at once', () => {

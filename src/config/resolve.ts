@@ -2,67 +2,50 @@
  * Turns flags and environment into validated settings: precedence flag > environment > default,
  * every problem collected and reported together, nothing read from disk or network.
  */
+
 import {
   roleArn as buildRoleArn,
-  isValidRegion,
   type Partition,
   parseRoleArn,
   partitionForRegion,
   stsEndpointForRegion,
 } from '../aws/partitions.js';
+import type { Environment } from '../environment.js';
 import { ConfigError } from '../errors.js';
+import type { TokenSource } from '../token/read.js';
+import { defaultRoleName, defaultSessionName, slugifyProjectPath } from './naming.js';
 import {
-  defaultRoleName,
-  defaultSessionName,
-  isValidRoleName,
-  isValidSessionName,
-  slugifyProjectPath,
-} from './naming.js';
-import { type CommandName, type OptionKey, optionSpec } from './options.js';
-import {
-  type Parser,
-  parseAccountId,
-  parseBoolean,
-  parseEnvVarName,
-  parseIntegerInRange,
-  parseNonEmpty,
-  parseProfileName,
-  parseUrl,
-} from './parse.js';
+  type CommandName,
+  type DefaultedKey,
+  defaultOf,
+  type OptionKey,
+  type OptionValue,
+  optionSpec,
+} from './options.js';
+import { parseBoolean } from './parse.js';
 
-export type Environment = Readonly<Record<string, string | undefined>>;
 /** A repeatable flag (`--parameter`) keeps every value, in order. */
 export type FlagValues = Partial<Record<OptionKey, string | boolean | readonly string[]>>;
 
-export type TokenSource =
-  | { readonly kind: 'env'; readonly name: string }
-  | { readonly kind: 'file'; readonly path: string };
-
-export const DEFAULT_TOKEN_VARIABLE = 'GITLAB_AWS_IDENTITY_TOKEN';
-export const DEFAULT_DURATION_SECONDS = 3600;
-export const DEFAULT_REGION = 'us-east-1';
-/**
- * The AWS CLI calls credential_process again when fewer than 15 minutes are left; 5 minutes on top
- * keep a cached set from being handed out just before the CLI would discard it.
- */
-export const DEFAULT_CACHE_REFRESH_WINDOW_SECONDS = 20 * 60;
-export const DEFAULT_MAX_ATTEMPTS = 5;
-export const DEFAULT_TIMEOUT_SECONDS = 10;
-
 export interface Settings {
-  readonly command: CommandName;
   readonly accountId: string;
   readonly roleArn: string;
+  /** The role's name without its path, as IAM names it. */
   readonly roleName: string;
   readonly roleSessionName: string;
   readonly tokenSource: TokenSource;
+  /**
+   * The job's `id_tokens:` variable, also when the token is read from a file: it holds the token
+   * all the same, and `env --` keeps it from the command.
+   */
+  readonly tokenVariable: string;
   readonly durationSeconds: number;
   readonly region: string;
   readonly partition: Partition;
   /** The STS endpoint to call. */
   readonly endpoint: string;
-  /** True when the endpoint came from a flag or AWS_ENDPOINT_URL*, not from the region. */
-  readonly endpointIsCustom: boolean;
+  /** The flag or variable the endpoint came from; `undefined` when it follows from the region. */
+  readonly endpointSource: string | undefined;
   readonly profileName: string;
   readonly filename: string | undefined;
   readonly exportPrefix: boolean;
@@ -78,13 +61,17 @@ export interface Settings {
   };
   readonly maxAttempts: number;
   readonly timeoutMs: number;
-  readonly debug: boolean;
 }
 
 export interface RawValue {
   readonly text: string;
   /** Flag or variable the value came from, for error messages. */
   readonly source: string;
+}
+
+/** True when a value's source is a flag (`--aws-account`), false for an environment variable. */
+function isFlag(source: string): boolean {
+  return source.startsWith('-');
 }
 
 /** The text of a setting and where it came from (flag, else the first variable set), unparsed. */
@@ -129,10 +116,16 @@ export class ProblemCollector {
     }
   }
 
-  value<T>(key: OptionKey, flags: FlagValues, env: Environment, parse: Parser<T>): T | undefined {
+  /** The option's value parsed by its own parser; `undefined` when not given or not valid (recorded). */
+  value<K extends OptionKey>(key: K, flags: FlagValues, env: Environment): OptionValue<K> | undefined {
     const raw = rawValue(key, flags, env);
     if (raw === undefined) return undefined;
-    return this.attempt(() => parse(raw.text, raw.source));
+    return this.attempt(() => optionSpec(key).parse(raw.text, raw.source));
+  }
+
+  /** The option's value, or its default from the table. */
+  valueOrDefault<K extends DefaultedKey>(key: K, flags: FlagValues, env: Environment): OptionValue<K> {
+    return this.value(key, flags, env) ?? defaultOf(key);
   }
 
   throwIfAny(): void {
@@ -150,15 +143,6 @@ export class ProblemCollector {
   }
 }
 
-const parseDuration = parseIntegerInRange(
-  900,
-  43200,
-  'STS accepts 900 to 43200 seconds, and at most the role’s MaxSessionDuration',
-);
-const parseMaxAttempts = parseIntegerInRange(1, 10, 'use 1 (no retries) to 10');
-const parseTimeout = parseIntegerInRange(1, 300, 'use 1 to 300 seconds');
-const parseRefreshWindow = parseIntegerInRange(0, 3600, 'use 0 to 3600 seconds');
-
 interface RoleChoice {
   readonly roleArn: string;
   readonly roleName: string;
@@ -172,60 +156,47 @@ function resolveRole(
   account: string | undefined,
   partition: Partition,
 ): RoleChoice | undefined {
-  const given = rawValue('roleName', flags, env);
-  if (given?.text.trim().startsWith('arn:')) {
-    const parsed = parseRoleArn(given.text.trim());
-    if (parsed === undefined) {
-      collector.problems.push(
-        new ConfigError({
-          code: 'InvalidRoleArn',
-          message: `${given.source}: expected a role ARN like arn:aws:iam::123456789012:role/name, got ${JSON.stringify(given.text)}`,
-          hint: 'copy the role ARN from the IAM console, or give only the role name with --aws-account',
-        }),
-      );
-      return undefined;
-    }
-    const accountSource = rawValue('awsAccount', flags, env)?.source;
-    const sameLevel = (accountSource?.startsWith('--') ?? false) === given.source.startsWith('--');
-    // A flag beats the environment: `--role-name arn:…` overrides a group-level GITLAB_AWS_ACCOUNT_ID.
-    if (account !== undefined && account !== parsed.accountId && sameLevel) {
-      collector.problems.push(
-        new ConfigError({
-          code: 'AccountMismatch',
-          message: `${given.source} names account ${parsed.accountId} but the account is set to ${account}`,
-          hint: 'give either the full role ARN or the account id with a role name, not both with different accounts',
-        }),
-      );
-      return undefined;
-    }
+  const raw = rawValue('roleName', flags, env);
+  const given = collector.value('roleName', flags, env);
+  if (raw !== undefined && given === undefined) return undefined;
+  if (raw !== undefined && given?.kind === 'arn') {
+    const { parsed, arn } = given;
     if (parsed.partition !== partition.id) {
       collector.problems.push(
         new ConfigError({
           code: 'PartitionMismatch',
-          message: `${given.source} is in partition ${parsed.partition} but the region selects partition ${partition.id}`,
+          message: `${raw.source} is in partition ${parsed.partition} but the region selects partition ${partition.id}`,
           hint: `set --region (or AWS_REGION) to a region of ${parsed.partition}`,
         }),
       );
       return undefined;
     }
-    return { roleArn: given.text.trim(), roleName: parsed.roleName, accountId: parsed.accountId };
-  }
-
-  let roleNameWithPath: string | undefined;
-  if (given !== undefined) {
-    roleNameWithPath = given.text.trim().replace(/^\/+/, '');
-    const name = roleNameWithPath.slice(roleNameWithPath.lastIndexOf('/') + 1);
-    const path = roleNameWithPath.slice(0, roleNameWithPath.lastIndexOf('/') + 1);
-    if (!isValidRoleName(name) || !/^[\u0021-\u007e]*$/.test(path)) {
+    const accountSource = rawValue('awsAccount', flags, env)?.source;
+    if (account === undefined || accountSource === undefined || account === parsed.accountId) {
+      return { roleArn: arn, roleName: parsed.roleName, accountId: parsed.accountId };
+    }
+    // The two disagree. A flag never loses to the environment: `--role-name arn:…` overrides a
+    // group-level GITLAB_AWS_ACCOUNT_ID, and `--aws-account` moves a GITLAB_AWS_ROLE_NAME ARN's role
+    // to its account. At the same level nothing says which one is meant.
+    const arnIsFlag = isFlag(raw.source);
+    if (arnIsFlag === isFlag(accountSource)) {
       collector.problems.push(
         new ConfigError({
-          code: 'InvalidRoleName',
-          message: `${given.source}: expected an IAM role name of 1 to 64 characters from [A-Za-z0-9+=,.@_-], optionally after a path like ci/, got ${JSON.stringify(given.text)}`,
-          hint: 'use the role name as IAM shows it, or a full role ARN',
+          code: 'AccountMismatch',
+          message: `${raw.source} names account ${parsed.accountId} but ${accountSource} sets account ${account}`,
+          hint: 'give either the full role ARN or the account id with a role name, not both with different accounts',
         }),
       );
       return undefined;
     }
+    if (arnIsFlag) return { roleArn: arn, roleName: parsed.roleName, accountId: parsed.accountId };
+    const moved = buildRoleArn(partition, account, `${parsed.path.replace(/^\/+/, '')}${parsed.roleName}`);
+    return { roleArn: moved, roleName: parsed.roleName, accountId: account };
+  }
+
+  let roleNameWithPath: string;
+  if (given?.kind === 'name') {
+    roleNameWithPath = given.nameWithPath;
   } else {
     const slug = projectSlug(env)?.slug ?? '';
     if (slug === '') {
@@ -254,7 +225,7 @@ function resolveRole(
     return undefined;
   }
   const name = roleNameWithPath.slice(roleNameWithPath.lastIndexOf('/') + 1);
-  const source = given?.source ?? 'the default role name';
+  const source = raw?.source ?? 'the default role name';
   const arn = collector.attempt(() => {
     try {
       return buildRoleArn(partition, account, roleNameWithPath);
@@ -290,56 +261,42 @@ function resolveEndpoint(
   flags: FlagValues,
   env: Environment,
   region: string,
-): { endpoint: string; custom: boolean } | undefined {
+): { endpoint: string; source: string | undefined } | undefined {
   const ignoreEnv = awsSwitch(collector, env, 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS');
   const given = rawValue('endpointUrl', flags, env, ignoreEnv);
   if (given !== undefined) {
-    const url = collector.attempt(() => parseUrl(given.text, given.source));
-    return url === undefined ? undefined : { endpoint: url, custom: true };
+    const url = collector.attempt(() => optionSpec('endpointUrl').parse(given.text, given.source));
+    return url === undefined ? undefined : { endpoint: url, source: given.source };
   }
   const useFips = awsSwitch(collector, env, 'AWS_USE_FIPS_ENDPOINT');
   const useDualStack = awsSwitch(collector, env, 'AWS_USE_DUALSTACK_ENDPOINT');
   const endpoint = collector.attempt(() => stsEndpointForRegion(region, { useFips, useDualStack }));
-  return endpoint === undefined ? undefined : { endpoint, custom: false };
+  return endpoint === undefined ? undefined : { endpoint, source: undefined };
 }
 
 /**
  * Without a region, a role ARN of another partition (arn:aws-cn:…, arn:aws-us-gov:…) selects that
  * partition's home region, as the default region could only lead to a partition mismatch.
  */
-function defaultRegion(flags: FlagValues, env: Environment): string {
+function resolveRegion(collector: ProblemCollector, flags: FlagValues, env: Environment): string {
+  const given = collector.value('region', flags, env);
+  if (given !== undefined) return given;
+  const fallback = defaultOf('region');
   const role = rawValue('roleName', flags, env)?.text.trim();
   const partition = role?.startsWith('arn:') ? parseRoleArn(role)?.partition : undefined;
-  if (partition === undefined || partition === 'aws') return DEFAULT_REGION;
+  if (partition === undefined || partition === 'aws') return fallback;
   const home = partitionForRegion(`${partition}-global`);
-  return home.id === partition ? home.implicitGlobalRegion : DEFAULT_REGION;
+  return home.id === partition ? home.implicitGlobalRegion : fallback;
 }
 
-function resolveRegion(collector: ProblemCollector, flags: FlagValues, env: Environment): string {
-  const given = rawValue('region', flags, env);
-  if (given === undefined) return defaultRegion(flags, env);
-  const region = given.text.trim();
-  if (isValidRegion(region)) return region;
-  collector.problems.push(
-    new ConfigError({
-      code: 'InvalidRegion',
-      message: `${given.source}: expected an AWS region such as eu-west-1, got ${JSON.stringify(given.text)}`,
-      hint: 'use a region code (eu-west-1, us-gov-west-1, cn-north-1), not a name or an availability zone',
-    }),
-  );
-  return DEFAULT_REGION;
-}
-
-function resolveTokenSource(collector: ProblemCollector, flags: FlagValues, env: Environment): TokenSource {
-  const file = rawValue('webIdentityTokenFile', flags, env);
-  if (file !== undefined) {
-    const path = collector.attempt(() =>
-      parseNonEmpty('a file path', 'give the path of a file that holds the ID token')(file.text, file.source),
-    );
-    if (path !== undefined) return { kind: 'file', path };
-  }
-  const name = collector.value('webIdentityTokenName', flags, env, parseEnvVarName);
-  return { kind: 'env', name: name ?? DEFAULT_TOKEN_VARIABLE };
+function resolveTokenSource(
+  collector: ProblemCollector,
+  flags: FlagValues,
+  env: Environment,
+): { source: TokenSource; variable: string } {
+  const variable = collector.valueOrDefault('webIdentityTokenName', flags, env);
+  const path = collector.value('webIdentityTokenFile', flags, env);
+  return { source: path === undefined ? { kind: 'env', name: variable } : { kind: 'file', path }, variable };
 }
 
 function resolveSessionName(
@@ -348,78 +305,58 @@ function resolveSessionName(
   env: Environment,
   roleName: string | undefined,
 ): string {
-  const given = rawValue('roleSessionName', flags, env);
-  if (given !== undefined) {
-    const name = given.text.trim();
-    if (isValidSessionName(name)) return name;
-    collector.problems.push(
-      new ConfigError({
-        code: 'InvalidRoleSessionName',
-        message: `${given.source}: expected 2 to 64 characters from [A-Za-z0-9+=,.@_-], got ${JSON.stringify(given.text)}`,
-        hint: 'leave it unset to get <role name>-$CI_PIPELINE_ID, or use only letters, digits and +=,.@_-',
-      }),
-    );
-    return '';
+  if (rawValue('roleSessionName', flags, env) !== undefined) {
+    return collector.value('roleSessionName', flags, env) ?? '';
   }
   return roleName === undefined ? '' : defaultSessionName(roleName, env.CI_PIPELINE_ID);
 }
 
 export function resolveSettings(command: CommandName, flags: FlagValues, env: Environment): Settings {
   const collector = new ProblemCollector();
-  const account = collector.value('awsAccount', flags, env, parseAccountId);
+  const account = collector.value('awsAccount', flags, env);
   const region = resolveRegion(collector, flags, env);
   const partition = partitionForRegion(region);
   const role = resolveRole(collector, flags, env, account, partition);
   const roleSessionName = resolveSessionName(collector, flags, env, role?.roleName);
-  const tokenSource = resolveTokenSource(collector, flags, env);
-  const durationSeconds =
-    collector.value('durationSeconds', flags, env, parseDuration) ?? DEFAULT_DURATION_SECONDS;
+  const token = resolveTokenSource(collector, flags, env);
+  const durationSeconds = collector.valueOrDefault('durationSeconds', flags, env);
   const endpoint = resolveEndpoint(collector, flags, env, region);
+  // Options of other commands are not read: their variables may be set for another step of the job.
   const profileName =
     command === 'aws-profile'
-      ? (collector.value('profileName', flags, env, parseProfileName) ?? 'default')
-      : 'default';
-  const filename =
-    command === 'env'
-      ? collector.value(
-          'filename',
-          flags,
-          env,
-          parseNonEmpty('a file path', 'give a file path, or omit --filename'),
-        )
-      : undefined;
+      ? collector.valueOrDefault('profileName', flags, env)
+      : defaultOf('profileName');
+  const filename = command === 'env' ? collector.value('filename', flags, env) : undefined;
   const exportPrefix =
-    command === 'env' ? (collector.value('export', flags, env, parseBoolean) ?? false) : false;
-  const cacheEnabled = collector.value('cache', flags, env, parseBoolean) ?? true;
-  const refreshWindowSeconds =
-    collector.value('cacheRefreshWindow', flags, env, parseRefreshWindow) ??
-    DEFAULT_CACHE_REFRESH_WINDOW_SECONDS;
-  const maxAttempts = collector.value('maxAttempts', flags, env, parseMaxAttempts) ?? DEFAULT_MAX_ATTEMPTS;
-  const timeoutSeconds = collector.value('timeout', flags, env, parseTimeout) ?? DEFAULT_TIMEOUT_SECONDS;
-  const debug = collector.value('debug', flags, env, parseBoolean) ?? false;
+    command === 'env' ? collector.valueOrDefault('export', flags, env) : defaultOf('export');
+  const cacheEnabled = collector.valueOrDefault('cache', flags, env);
+  const refreshWindowSeconds = collector.valueOrDefault('cacheRefreshWindow', flags, env);
+  const maxAttempts = collector.valueOrDefault('maxAttempts', flags, env);
+  const timeoutSeconds = collector.valueOrDefault('timeout', flags, env);
+  // Read by the CLI before the settings (to show how they fail); checked here with the others.
+  collector.value('debug', flags, env);
 
   collector.throwIfAny();
   if (role === undefined || endpoint === undefined) {
     throw new Error('settings resolved without a role or endpoint but no problem was recorded');
   }
   return {
-    command,
     accountId: role.accountId,
     roleArn: role.roleArn,
     roleName: role.roleName,
     roleSessionName,
-    tokenSource,
+    tokenSource: token.source,
+    tokenVariable: token.variable,
     durationSeconds,
     region,
     partition,
     endpoint: endpoint.endpoint,
-    endpointIsCustom: endpoint.custom,
+    endpointSource: endpoint.source,
     profileName,
     filename,
     exportPrefix,
     cache: { enabled: cacheEnabled, reuse: command === 'process', refreshWindowSeconds },
     maxAttempts,
     timeoutMs: timeoutSeconds * 1000,
-    debug,
   };
 }

@@ -4,14 +4,10 @@
  * verdict and a fix each. Pure: the command gathers the inputs (environment, files, STS) and
  * renders the result; the field names are part of `--format json` and documented in the README.
  */
-import { MAX_ROLE_NAME_LENGTH, roleNameBeforeCut } from '../config/naming.js';
-import {
-  type Environment,
-  type FlagValues,
-  projectSlug,
-  rawValue,
-  type Settings,
-} from '../config/resolve.js';
+import { MAX_ROLE_NAME_LENGTH } from '../aws/names.js';
+import { roleNameBeforeCut } from '../config/naming.js';
+import { type FlagValues, projectSlug, rawValue, type Settings } from '../config/resolve.js';
+import type { Environment } from '../environment.js';
 import type { HelperError } from '../errors.js';
 import type { LoadedTrustPolicy } from '../policy/document.js';
 import {
@@ -262,7 +258,7 @@ function settingsSection(input: DoctorInput): SettingEntry[] {
   entries.push({
     name: 'endpoint',
     value: settings.endpoint,
-    source: settings.endpointIsCustom ? from('endpointUrl', 'default') : 'default for the region',
+    source: settings.endpointSource !== undefined ? from('endpointUrl', 'default') : 'default for the region',
   });
   entries.push({
     name: 'duration',

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { AwsCredentials } from '../credentials.js';
-import { formatCredentialProcessJson, formatEnvLines, formatExpiration, profileEntries } from './formats.js';
+import {
+  credentialVariables,
+  formatCredentialProcessJson,
+  formatEnvLines,
+  formatExpiration,
+  profileEntries,
+} from './formats.js';
 
 const credentials: AwsCredentials = {
   accessKeyId: 'ASIAEXAMPLEEXAMPLE12',
@@ -33,9 +39,21 @@ describe('output formats', () => {
       'AWS_ACCESS_KEY_ID=ASIAEXAMPLEEXAMPLE12\n' +
         'AWS_SECRET_ACCESS_KEY=secret/with+chars=\n' +
         'AWS_SESSION_TOKEN=FwoGZXIvYXdzEJr//////////wEaDH+token==\n' +
-        'AWS_CREDENTIAL_EXPIRATION=2026-11-27T03:00:00Z\n',
+        'AWS_CREDENTIAL_EXPIRATION=2026-11-27T03:00:00Z\n' +
+        'AWS_ACCOUNT_ID=123456789012\n',
     );
     for (const line of text.trimEnd().split('\n')) expect(line).toMatch(/^[A-Z_]+=[^\s'"]+$/);
+  });
+
+  it('sets AWS_ACCOUNT_ID with the keys, and leaves it out when the account is unknown', () => {
+    expect(credentialVariables(credentials).at(-1)).toEqual(['AWS_ACCOUNT_ID', '123456789012']);
+    const unknown = credentialVariables({ ...credentials, accountId: undefined }).map(([name]) => name);
+    expect(unknown).toEqual([
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+      'AWS_CREDENTIAL_EXPIRATION',
+    ]);
   });
 
   it('prefixes export and quotes only what a shell would misread', () => {

@@ -18,13 +18,18 @@ export function formatCredentialProcessJson(credentials: AwsCredentials): string
   });
 }
 
-/** The variables every AWS SDK and the AWS CLI read, in a stable order. */
+/**
+ * The variables every AWS SDK and the AWS CLI read, in a stable order. `AWS_ACCOUNT_ID` is paired
+ * with the keys by the SDKs (botocore's and the JS SDK's environment providers) for account-based
+ * endpoints, so a stale one from the job must never stay beside ours.
+ */
 export function credentialVariables(credentials: AwsCredentials): ReadonlyArray<readonly [string, string]> {
   return [
     ['AWS_ACCESS_KEY_ID', credentials.accessKeyId],
     ['AWS_SECRET_ACCESS_KEY', credentials.secretAccessKey],
     ['AWS_SESSION_TOKEN', credentials.sessionToken],
     ['AWS_CREDENTIAL_EXPIRATION', formatExpiration(credentials.expiration)],
+    ...(credentials.accountId === undefined ? [] : [['AWS_ACCOUNT_ID', credentials.accountId] as const]),
   ];
 }
 

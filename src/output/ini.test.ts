@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadSharedConfigFiles } from '@smithy/core/config';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findIniSyntaxError, getIniSection, type IniEntry, removeIniSection, setIniSection } from './ini.js';
+import { findIniSyntaxError, type IniEntry, setIniSection } from './ini.js';
 
 const CREDS: IniEntry[] = [
   ['aws_access_key_id', 'ASIANEW'],
@@ -148,14 +148,14 @@ describe('setIniSection', () => {
     );
   });
 
-  it('treats nested sub-section settings as part of their parent, not as keys', () => {
+  it('treats nested sub-section settings as part of their parent, not as keys', async () => {
     const before =
       '[ci]\nregion = eu\ns3 =\n  aws_access_key_id = nested\n  addressing_style = path\n\n[x]\n';
     const after = setIniSection(before, 'ci', [['aws_access_key_id', 'ASIANEW']]);
     expect(after).toBe(
       '[ci]\nregion = eu\ns3 =\n  aws_access_key_id = nested\n  addressing_style = path\naws_access_key_id = ASIANEW\n\n[x]\n',
     );
-    expect(Object.fromEntries(getIniSection(after, 'ci') ?? [])).toEqual({
+    expect((await sdkRead(after)).ci).toEqual({
       region: 'eu',
       's3.aws_access_key_id': 'nested',
       's3.addressing_style': 'path',
@@ -234,8 +234,6 @@ describe('setIniSection', () => {
     ['profile __proto__', 'reserved'],
   ])('rejects the section name %j', (section, problem) => {
     expect(() => setIniSection('', section, CREDS)).toThrow(problem);
-    expect(() => getIniSection('', section)).toThrow(problem);
-    expect(() => removeIniSection('', section)).toThrow(problem);
   });
 
   it.each([
@@ -265,53 +263,6 @@ describe('setIniSection', () => {
         ['REGION', 'b'],
       ]),
     ).toThrow('given twice');
-  });
-});
-
-describe('getIniSection', () => {
-  it('reads like the SDK: comments stripped, duplicates merged, nested settings dotted', () => {
-    const text = '[ci]\na = 1 # note\ns3 =\n  signature_version = s3v4\nb = 2\n[x]\na = 9\n[ci]\na = 3\n';
-    expect(getIniSection(text, 'ci')).toEqual(
-      new Map([
-        ['a', '3'],
-        ['s3.signature_version', 's3v4'],
-        ['b', '2'],
-      ]),
-    );
-  });
-
-  it('returns undefined for a missing section and an empty map for an empty one', () => {
-    expect(getIniSection('[a]\nx = 1\n', 'ci')).toBeUndefined();
-    expect(getIniSection('[ci]\n# nothing\n', 'ci')).toEqual(new Map());
-  });
-});
-
-describe('removeIniSection', () => {
-  it.each([
-    {
-      rule: 'keeps comments that lead into the next section',
-      before: '[a]\nx = 1\n\n[ci]\n# ours\nk = v\n\n# about b\n[b]\ny = 2\n',
-      after: '[a]\nx = 1\n\n# about b\n[b]\ny = 2\n',
-    },
-    {
-      rule: 'drops the separating blank lines of a last section',
-      before: '[a]\nx = 1\n\n[ci]\nk = v\n',
-      after: '[a]\nx = 1\n',
-    },
-    {
-      rule: 'removes every duplicate',
-      before: '[ci]\nk = 1\n\n[a]\nx = 1\n\n[ci]\nk = 2\n\n',
-      after: '[a]\nx = 1\n',
-    },
-    {
-      rule: 'keeps a missing final newline',
-      before: '[a]\r\nx = 1\r\n[ci]\r\nk = v',
-      after: '[a]\r\nx = 1',
-    },
-    { rule: 'leaves a file without the section untouched', before: '[a]\nx = 1', after: '[a]\nx = 1' },
-    { rule: 'empties a file holding only the section', before: '[ci]\nk = v\n', after: '' },
-  ])('$rule', ({ before, after }) => {
-    expect(removeIniSection(before, 'ci')).toBe(after);
   });
 });
 
@@ -486,17 +437,6 @@ describe('INI properties', () => {
         const name = sdkName(section);
         expect(sdkAfter[name] ?? {}).toEqual(expectedSection(sdkBefore[name], entries));
         expect({ ...sdkAfter, [name]: undefined }).toEqual({ ...sdkBefore, [name]: undefined });
-        // Our reader agrees with the SDK on every section, before and after.
-        for (const candidate of SECTIONS) {
-          for (const [text, sdk] of [
-            [file.text, sdkBefore],
-            [after, sdkAfter],
-          ] as const) {
-            expect(Object.fromEntries(getIniSection(text, candidate) ?? [])).toEqual(
-              sdk[sdkName(candidate)] ?? {},
-            );
-          }
-        }
       }),
       { numRuns: 200 },
     );
@@ -512,80 +452,104 @@ describe('INI properties', () => {
     );
   });
 
-  it('removing a section keeps the other sections for the SDK and every line outside it', async () => {
-    await fc.assert(
-      fc.asyncProperty(iniFile(false), fc.constantFrom(...SECTIONS), async (file, section) => {
-        const after = removeIniSection(file.text, section);
-        const [sdkBefore, sdkAfter] = [await sdkRead(file.text), await sdkRead(after)];
-        const name = sdkName(section);
-        expect(sdkAfter[name]).toBeUndefined();
-        expect({ ...sdkAfter, [name]: undefined }).toEqual({ ...sdkBefore, [name]: undefined });
-        // Every non-empty line of the other blocks survives, in order.
-        const kept = blocksOf(file.text)
-          .filter((b) => b.name !== section)
-          .flatMap((b) => b.text.split(/\r?\n/))
-          .filter((line) => line.trim() !== '');
-        const lines = after.split(/\r?\n/);
-        let at = 0;
-        for (const line of kept) {
-          at = lines.indexOf(line, at);
-          expect(at).toBeGreaterThanOrEqual(0);
-          at++;
-        }
-      }),
-      { numRuns: 200 },
-    );
-  });
-
+  // botocore comes with the AWS CLI v1 (pip); .ci/run makes sure it is there.
   const python = spawnSync('python3', ['-c', 'import botocore.configloader'], { encoding: 'utf8' });
-  it.skipIf(python.status !== 0)('the AWS CLI parser (botocore) reads back what we wrote', async () => {
-    const samples = fc.sample(fc.tuple(iniFile(true), edit), { numRuns: 150, seed: 42 });
-    const paths: string[] = [];
-    for (const [i, [file, { section, entries }]] of samples.entries()) {
-      const before = join(dir, `before-${i}`);
-      const after = join(dir, `after-${i}`);
-      await writeFile(before, file.text);
-      await writeFile(after, setIniSection(file.text, section, entries));
-      paths.push(before, after);
-    }
-    const script = [
-      'import json, sys',
-      'from botocore.configloader import raw_config_parse',
-      'out = []',
-      'for path in json.load(sys.stdin):',
-      '    try:',
-      '        out.append(raw_config_parse(path))',
-      '    except Exception as error:',
-      "        out.append({'__error__': repr(error)})",
-      'print(json.dumps(out))',
-    ].join('\n');
-    const run = spawnSync('python3', ['-c', script], {
-      input: JSON.stringify(paths),
-      encoding: 'utf8',
-      env: { ...process.env, PYTHONUTF8: '1' },
-    });
-    expect(run.stderr).toBe('');
-    const parsed = JSON.parse(run.stdout) as Array<Record<string, Record<string, unknown>>>;
-    samples.forEach(([file, { section, entries }], i) => {
-      const before = parsed[2 * i];
-      const after = parsed[2 * i + 1];
-      expect(before?.__error__, file.text).toBeUndefined();
-      expect(after?.__error__).toBeUndefined();
-      const read = after?.[section] ?? {};
-      for (const [key, value] of entries) expect(read[key]).toBe(value);
-      for (const name of Object.keys(before ?? {})) {
-        if (name !== section) expect(after?.[name]).toEqual(before?.[name]);
+  const noBotocore = python.status === 0 ? undefined : 'python3 cannot import botocore (pip install awscli)';
+  const underCi = process.env.CI === 'true';
+  it.skipIf(noBotocore !== undefined && !underCi)(
+    noBotocore === undefined || underCi
+      ? 'the AWS CLI parser (botocore) reads back what we wrote'
+      : `the AWS CLI parser (botocore) reads back what we wrote — SKIPPED: ${noBotocore}; with CI=true this fails instead`,
+    async () => {
+      expect(noBotocore, 'CI=true requires botocore').toBeUndefined();
+      const samples = fc.sample(fc.tuple(iniFile(true), edit), { numRuns: 150, seed: 42 });
+      const paths: string[] = [];
+      for (const [i, [file, { section, entries }]] of samples.entries()) {
+        const before = join(dir, `before-${i}`);
+        const after = join(dir, `after-${i}`);
+        await writeFile(before, file.text);
+        await writeFile(after, setIniSection(file.text, section, entries));
+        paths.push(before, after);
       }
-    });
-  });
+      const script = [
+        'import json, sys',
+        'from botocore.configloader import raw_config_parse',
+        'out = []',
+        'for path in json.load(sys.stdin):',
+        '    try:',
+        '        out.append(raw_config_parse(path))',
+        '    except Exception as error:',
+        "        out.append({'__error__': repr(error)})",
+        'print(json.dumps(out))',
+      ].join('\n');
+      const run = spawnSync('python3', ['-c', script], {
+        input: JSON.stringify(paths),
+        encoding: 'utf8',
+        env: { ...process.env, PYTHONUTF8: '1' },
+      });
+      expect(run.stderr).toBe('');
+      const parsed = JSON.parse(run.stdout) as Array<Record<string, Record<string, unknown>>>;
+      samples.forEach(([file, { section, entries }], i) => {
+        const before = parsed[2 * i];
+        const after = parsed[2 * i + 1];
+        expect(before?.__error__, file.text).toBeUndefined();
+        expect(after?.__error__).toBeUndefined();
+        const read = after?.[section] ?? {};
+        for (const [key, value] of entries) expect(read[key]).toBe(value);
+        for (const name of Object.keys(before ?? {})) {
+          if (name !== section) expect(after?.[name]).toEqual(before?.[name]);
+        }
+      });
+    },
+  );
+
+  it.skipIf(noBotocore !== undefined && !underCi)(
+    'botocore refuses a file that starts with a BOM, and findIniSyntaxError says so first',
+    async () => {
+      expect(noBotocore, 'CI=true requires botocore').toBeUndefined();
+      const file = join(dir, 'bom-credentials');
+      const text = '\uFEFF[default]\naws_access_key_id = AKIAEXAMPLE\n';
+      await writeFile(file, text);
+      const run = spawnSync(
+        'python3',
+        [
+          '-c',
+          'import sys\nfrom botocore.configloader import raw_config_parse\nraw_config_parse(sys.argv[1])',
+          file,
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toMatch(/ConfigParseError: Unable to parse config file/);
+      expect(findIniSyntaxError(text)?.line).toBe(1);
+      // Without the BOM, both are content.
+      await writeFile(file, text.slice(1));
+      expect(
+        spawnSync('python3', [
+          '-c',
+          'import sys\nfrom botocore.configloader import raw_config_parse\nraw_config_parse(sys.argv[1])',
+          file,
+        ]).status,
+      ).toBe(0);
+      expect(findIniSyntaxError(text.slice(1))).toBeUndefined();
+    },
+  );
 });
 
 describe('findIniSyntaxError', () => {
+  it('refuses a byte order mark, which botocore (the AWS CLI) cannot read', () => {
+    expect(findIniSyntaxError('\uFEFF[default]\r\nregion: eu-west-1\r\n')).toEqual({
+      line: 1,
+      reason: 'preceded by a byte order mark (BOM), which Python’s INI parser does not accept',
+      fix: "save the file as UTF-8 without a BOM (sed -i '1s/^\\xEF\\xBB\\xBF//' FILE)",
+    });
+  });
+
   it.each([
     ['', undefined],
     ['# only a comment\n\n', undefined],
     ['[default]\naws_access_key_id = A\ns3 =\n  max_concurrent_requests = 2\n', undefined],
-    ['\uFEFF[default]\r\nregion: eu-west-1\r\n', undefined],
+    ['[default]\r\nregion: eu-west-1\r\n', undefined],
     ['[a]\nkey = first\n  continued\n', undefined],
     ['[a]\nkey = first\n\n  still the value after a blank line\n', undefined],
     ['  [indented header]\nk=v\n', undefined],

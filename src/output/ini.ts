@@ -2,7 +2,7 @@
  * A lossless editor for the AWS shared credentials and config files.
  *
  * Only the lines that hold the keys being set or removed change; every other byte (other sections,
- * comments, blank lines, order, a BOM, CRLF or LF) stays as it was. Reading follows the AWS SDK for
+ * comments, blank lines, order, CRLF or LF) stays as it was. Reading follows the AWS SDK for
  * JavaScript v3 parser (smithy `parseIni`); where the AWS CLI (botocore, Python `configparser`) reads a
  * line differently, edits are made so that both readers see the values we wrote:
  *
@@ -130,89 +130,32 @@ export function setIniSection(text: string, section: string, entries: ReadonlyAr
   return joinLines(out, text, eol);
 }
 
-/**
- * Reads `[section]` the way the AWS SDK for JavaScript does: comments stripped, keys and values trimmed,
- * duplicate sections merged with later keys winning, nested settings under `parent =` as `parent.key`.
- * Returns `undefined` when the file has no such section.
- */
-export function getIniSection(text: string, section: string): Map<string, string> | undefined {
-  assertSectionName(section);
-  let result: Map<string, string> | undefined;
-  let inSection = false;
-  let subSection: string | undefined;
-  for (const { content } of splitLines(text)) {
-    const stripped = sdkStripped(content);
-    const header = headerName(stripped);
-    if (header !== undefined) {
-      inSection = header === section;
-      subSection = undefined;
-      if (inSection) result ??= new Map();
-      continue;
-    }
-    if (!inSection || result === undefined) continue;
-    const eq = stripped.indexOf('=');
-    if (eq <= 0) continue;
-    const name = stripped.slice(0, eq).trim();
-    const value = stripped.slice(eq + 1).trim();
-    if (value === '') {
-      subSection = name;
-      continue;
-    }
-    if (subSection !== undefined && content.trimStart() === content) subSection = undefined;
-    result.set(subSection === undefined ? name : `${subSection}.${name}`, value);
-  }
-  return result;
-}
-
-/**
- * Removes every `[section]` block: its header, settings and comments up to its last setting, and the
- * blank lines after it. Comments after those blank lines are kept, as they lead into the next section.
- */
-export function removeIniSection(text: string, section: string): string {
-  assertSectionName(section);
-  const lines = splitLines(text);
-  const blocks = findBlocks(lines, section);
-  if (blocks.length === 0) return text;
-  const deleted = new Set<number>();
-  for (const block of blocks) {
-    let end = lastSettingLine(lines, block) ?? block.header;
-    while (end + 1 < block.end && isEmpty(lines[end + 1])) end++;
-    for (let i = block.header; i <= end; i++) deleted.add(i);
-    if (end + 1 === lines.length) {
-      // Nothing follows: drop the empty lines that separated this section from the one before.
-      for (let i = block.header - 1; i >= 0; i--) {
-        if (deleted.has(i)) continue;
-        if (!isEmpty(lines[i])) break;
-        deleted.add(i);
-      }
-    }
-  }
-  return joinLines(
-    lines.filter((_, index) => !deleted.has(index)),
-    text,
-    dominantEol(lines),
-  );
-}
-
 function assertSectionName(section: string): void {
-  const problem =
-    section === ''
-      ? 'must not be empty'
-      : hasControlCharacter(section, false)
-        ? 'must not contain line breaks or control characters'
-        : /[[\]]/.test(section)
-          ? 'must not contain "[" or "]"'
-          : /[#;]/.test(section)
-            ? 'must not contain "#" or ";" (readers take them for a comment)'
-            : EDGE_WHITESPACE.test(section)
-              ? 'must not start or end with whitespace'
-              : /\s/.test(section) && !SDK_PREFIXED_NAME.test(section)
-                ? 'must not contain whitespace, except in "profile <name>" (the AWS SDK ignores such sections)'
-                : FORBIDDEN_SECTIONS.has(section)
-                  ? 'is reserved (the AWS SDK rejects a file containing it)'
-                  : undefined;
+  const problem = sectionNameProblem(section);
   if (problem !== undefined)
     throw new Error(`Invalid INI section name ${JSON.stringify(section)}: ${problem}`);
+}
+
+/**
+ * Why `section` cannot be a section name that both readers (the AWS CLI and the JS SDK) read back as
+ * written, or `undefined` when it can.
+ */
+export function sectionNameProblem(section: string): string | undefined {
+  return section === ''
+    ? 'must not be empty'
+    : hasControlCharacter(section, false)
+      ? 'must not contain line breaks or control characters'
+      : /[[\]]/.test(section)
+        ? 'must not contain "[" or "]"'
+        : /[#;]/.test(section)
+          ? 'must not contain "#" or ";" (readers take them for a comment)'
+          : EDGE_WHITESPACE.test(section)
+            ? 'must not start or end with whitespace'
+            : /\s/.test(section) && !SDK_PREFIXED_NAME.test(section)
+              ? 'must not contain whitespace, except in "profile <name>" (the AWS SDK ignores such sections)'
+              : FORBIDDEN_SECTIONS.has(section)
+                ? 'is reserved (the AWS SDK rejects a file containing it)'
+                : undefined;
 }
 
 function assertEntries(entries: ReadonlyArray<IniEntry>): void {
@@ -442,6 +385,8 @@ export interface IniSyntaxError {
   /** 1-based line number. */
   readonly line: number;
   readonly reason: string;
+  /** What to do about it, when that is more than correcting or removing the line. */
+  readonly fix?: string;
 }
 
 /**
@@ -450,7 +395,15 @@ export interface IniSyntaxError {
  * which may hold a secret.
  */
 export function findIniSyntaxError(text: string): IniSyntaxError | undefined {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  // configparser reads the file as plain UTF-8 and sees the BOM as the start of the first line.
+  if (text.startsWith('\uFEFF')) {
+    return {
+      line: 1,
+      reason: 'preceded by a byte order mark (BOM), which Python’s INI parser does not accept',
+      fix: "save the file as UTF-8 without a BOM (sed -i '1s/^\\xEF\\xBB\\xBF//' FILE)",
+    };
+  }
+  const lines = text.split(/\r?\n/);
   let inSection = false;
   let previousWasOption = false;
   let optionIndent = 0;

@@ -23,7 +23,7 @@ import { build } from 'esbuild';
 import { lock } from 'proper-lockfile';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FileError } from '../errors.js';
-import { getIniSection, setIniSection } from '../output/ini.js';
+import { setIniSection } from '../output/ini.js';
 import {
   ensurePrivateDir,
   readTextFileIfExists,
@@ -112,14 +112,47 @@ describe('updateFileSecurely', () => {
     expect((await stat(file)).ino).toBe(before.ino);
   });
 
-  it.skipIf(!isRoot)('keeps the owner of a file that root edits', async () => {
-    const file = join(dir, 'credentials');
+  it.skipIf(!isRoot)('keeps the owner of a file that root edits in that owner’s directory', async () => {
+    const home = join(dir, 'home');
+    await mkdir(home);
+    await chown(home, NOBODY, NOBODY);
+    const file = join(home, 'credentials');
     await writeFile(file, 'old', { mode: 0o600 });
     await chown(file, NOBODY, NOBODY);
     await updateFileSecurely(file, () => 'new');
     const after = await stat(file);
-    expect([after.uid, after.gid]).toEqual([NOBODY, NOBODY]);
+    expect([after.uid, after.gid, after.mode & 0o777]).toEqual([NOBODY, NOBODY, 0o600]);
+    expect(await readFile(file, 'utf8')).toBe('new');
   });
+
+  it.skipIf(!isRoot)(
+    'gives root’s secrets to nobody else: a file another user planted in a directory not theirs ends up root’s',
+    async () => {
+      // /tmp/aws.env created first by another user; root's `env --filename /tmp/aws.env` replaces it.
+      const shared = join(dir, 'shared');
+      await mkdir(shared, { mode: 0o1777 });
+      await chmod(shared, 0o1777);
+      for (const [name, write] of [
+        ['aws.env', (path: string) => writeSecretFile(path, 'SECRET=1\n')],
+        ['credentials', (path: string) => updateFileSecurely(path, () => '[default]\nk = v\n')],
+      ] as const) {
+        const file = join(shared, name);
+        await writeFile(file, '', { mode: 0o666 });
+        await chown(file, NOBODY, NOBODY);
+        await write(file);
+        const after = await stat(file);
+        expect([name, after.uid, after.gid, after.mode & 0o777]).toEqual([
+          name,
+          0,
+          process.getgid?.(),
+          0o600,
+        ]);
+        const read = spawnSync('cat', [file], { uid: NOBODY, gid: NOBODY, encoding: 'utf8' });
+        expect(read.status, name).not.toBe(0);
+        expect(read.stdout).toBe('');
+      }
+    },
+  );
 
   it('refuses a symbolic link, leaving the link and its target byte-identical', async () => {
     const real = join(dir, 'real-credentials');
@@ -275,6 +308,51 @@ describe('updateFileSecurely', () => {
   });
 });
 
+/** Bind-mounts `source` over `target` (root only); the reason it cannot, or undefined on success. */
+function bindMount(source: string, target: string): string | undefined {
+  if (!isRoot) return 'a bind mount needs root';
+  const result = spawnSync('mount', ['--bind', source, target], { encoding: 'utf8' });
+  if (result.error !== undefined) return `mount --bind failed: ${result.error.message}`;
+  return result.status === 0 ? undefined : `mount --bind failed: ${result.stderr.trim()}`;
+}
+
+describe('a bind-mounted file (as `docker run -v ~/.aws/credentials:…` makes one)', () => {
+  let mounted: string | undefined;
+  afterEach(() => {
+    if (mounted !== undefined) spawnSync('umount', [mounted]);
+    mounted = undefined;
+  });
+
+  it('is written in place under the lock when a rename cannot replace it (EBUSY), and says so', async (context) => {
+    const real = join(dir, 'host-credentials');
+    await writeFile(real, '[other]\nk = v\n', { mode: 0o644 });
+    await mkdir(join(dir, 'aws'));
+    const file = join(dir, 'aws', 'credentials');
+    await writeFile(file, '');
+    const unavailable = bindMount(real, file);
+    if (unavailable !== undefined) context.skip(unavailable);
+    mounted = file;
+    const lines: string[] = [];
+    await updateFileSecurely(file, (current) => setIniSection(current ?? '', 'default', [['k', 'new']]), {
+      ...SETTING,
+      log: (line) => lines.push(line),
+    });
+    // The host's file itself changed: same inode, new content, 0600.
+    expect(await readFile(real, 'utf8')).toBe('[other]\nk = v\n\n[default]\nk = new\n');
+    expect((await stat(real)).ino).toBe((await stat(file)).ino);
+    expect(await modeOf(real)).toBe(0o600);
+    expect(lines).toEqual([
+      `${file} cannot be replaced by a rename (EBUSY: a bind mount or another file system); writing it in place`,
+    ]);
+    expect(await leftovers(join(dir, 'aws'))).toEqual([]);
+    // A shorter content leaves nothing of the longer one behind.
+    await updateFileSecurely(file, () => '[a]\nb = c\n');
+    expect(await readFile(real, 'utf8')).toBe('[a]\nb = c\n');
+    await writeSecretFile(file, 'AWS_ACCESS_KEY_ID=x\n');
+    expect(await readFile(real, 'utf8')).toBe('AWS_ACCESS_KEY_ID=x\n');
+  });
+});
+
 describe('writeSecretFile', () => {
   it('writes a 0600 file in 0700 directories it creates, and replaces it atomically', async () => {
     const file = join(dir, 'out', 'aws.env');
@@ -399,6 +477,20 @@ describe('toFileError', () => {
 // Real processes: concurrent writers and writers killed at random moments. The child is this module
 // bundled into one file, so each process starts in tens of milliseconds.
 
+/** The keys of `[name]` in a file these tests wrote themselves: plain `key = value` lines. */
+function sectionOf(text: string, name: string): Map<string, string> | undefined {
+  const start = text.indexOf(`[${name}]\n`);
+  if (start < 0) return undefined;
+  const body = text.slice(start + name.length + 3).split(/\n\[/, 1)[0] ?? '';
+  return new Map(
+    body
+      .split('\n')
+      .map((line) => /^(\S+) = (.*)$/.exec(line))
+      .filter((match): match is RegExpExecArray => match !== null)
+      .map((match) => [match[1] ?? '', match[2] ?? '']),
+  );
+}
+
 let childDir: string;
 let childScript: string;
 const KEYS = Array.from({ length: 100 }, (_, i) => `k${String(i).padStart(3, '0')}`);
@@ -406,7 +498,7 @@ const valueFor = (counter: number) => `v${counter}-${'x'.repeat(200)}`;
 
 const CHILD_SOURCE = `
 import { writeSync } from 'node:fs';
-import { getIniSection, setIniSection } from '../output/ini.js';
+import { setIniSection } from '../output/ini.js';
 import { updateFileSecurely } from './files.js';
 
 const [mode, file, arg] = process.argv.slice(2);
@@ -422,7 +514,7 @@ async function main() {
     writeSync(1, 'ready\\n');
     for (;;) {
       await updateFileSecurely(file, (text) => {
-        const counter = Number(getIniSection(text ?? '', 'p')?.get('counter') ?? '0') + 1;
+        const counter = Number(/^counter = (\\d+)$/m.exec(text ?? '')?.[1] ?? '0') + 1;
         return setIniSection(text ?? '', 'p', [['counter', String(counter)], ...KEYS.map((k) => [k, valueFor(counter)])]);
       }, { lockStaleMs: 2000 });
       writeSync(1, 'wrote\\n');
@@ -549,7 +641,7 @@ describe('concurrent and interrupted writers', () => {
 
       const text = await readFile(file, 'utf8');
       expect(text.startsWith(preamble)).toBe(true);
-      const section = getIniSection(text, 'p');
+      const section = sectionOf(text, 'p');
       const counter = Number(section?.get('counter') ?? '0');
       expect(counter).toBeGreaterThanOrEqual(lastCounter);
       if (counter > 0) {
@@ -570,7 +662,7 @@ describe('concurrent and interrupted writers', () => {
     await updateFileSecurely(file, (text) => setIniSection(text ?? '', 'p', [['counter', 'done']]), {
       lockStaleMs: 2000,
     });
-    expect(getIniSection(await readFile(file, 'utf8'), 'p')?.get('counter')).toBe('done');
+    expect(sectionOf(await readFile(file, 'utf8'), 'p')?.get('counter')).toBe('done');
     expect(await leftovers(dir)).toEqual([]);
     expect(lastCounter).toBeGreaterThan(0);
     console.info(`SIGKILL: ${JSON.stringify({ ...stats, writes: lastCounter })}`);

@@ -23,12 +23,15 @@ import {
   unlink,
 } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { FileError, isHelperError } from '../errors.js';
-import { lockFile } from './lock.js';
+import { errnoCode, FileError, isHelperError } from '../errors.js';
+import { firstLine } from '../text.js';
+import { lockByPolling } from './lock.js';
 
 export interface SecureWriteOptions {
   /** The flag or environment variable the path came from (e.g. `AWS_SHARED_CREDENTIALS_FILE`), named in hints. */
   readonly pathSetting?: string | undefined;
+  /** Diagnostics (--debug): e.g. that a bind-mounted file was written in place. */
+  readonly log?: ((line: string) => void) | undefined;
 }
 
 export interface UpdateFileOptions extends SecureWriteOptions {
@@ -46,11 +49,9 @@ export type FileAction = 'read' | 'write' | 'lock' | 'create directory';
 
 const DEFAULT_STALE_MS = 10_000;
 const DEFAULT_WAIT_MS = 30_000;
-// Lock polling: start fast (a write takes milliseconds) and back off to 100-200 ms, randomised so that
-// dozens of waiting processes do not retry in step.
-const RETRY_MIN_MS = 10;
-const RETRY_FACTOR = 1.5;
-const RETRY_MAX_MS = 100;
+// Lock polling: start fast (a write takes milliseconds) and back off to 100-200 ms.
+const LOCK_POLL_MIN_MS = 10;
+const LOCK_POLL_MAX_MS = 200;
 
 // Windows has no O_NOFOLLOW; the lstat checks still apply there.
 const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
@@ -81,9 +82,17 @@ export async function updateFileSecurely(
   let lost: Error | undefined;
   let release: () => Promise<void>;
   try {
-    release = await acquireLock(target, staleMs, waitMs, (error) => {
-      lost = error;
+    const outcome = await lockByPolling<never>(target, {
+      staleMs,
+      waitMs,
+      pollMinMs: LOCK_POLL_MIN_MS,
+      pollMaxMs: LOCK_POLL_MAX_MS,
+      onCompromised: (error) => {
+        lost = error;
+      },
     });
+    if (outcome.kind === 'timed out') throw outcome.error;
+    release = outcome.release;
   } catch (error) {
     throw toFileError(error, target, 'lock', options);
   }
@@ -245,16 +254,6 @@ function otherwise(options: SecureWriteOptions, what: string): string {
   return options.pathSetting === undefined
     ? `, or use ${what}`
     : `, or point ${options.pathSetting} at ${what}`;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n', 1)[0] ?? text;
-}
-
-function errnoCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  const { code } = error;
-  return typeof code === 'string' ? code : undefined;
 }
 
 function notADirectory(
@@ -448,14 +447,12 @@ async function writeAtomically(
   const temp = tempPathFor(target);
   let handle: FileHandle | undefined;
   let renamed = false;
+  let unreplaceable: string | undefined;
   try {
     // O_EXCL | O_NOFOLLOW: never open something planted at the temporary name.
     handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o600);
-    const uid = process.getuid?.();
-    if (existing !== undefined && uid === 0 && (existing.uid !== 0 || existing.gid !== process.getgid?.())) {
-      // Root (e.g. sudo) editing a user's file must not leave the user with a file they cannot read.
-      await handle.chown(existing.uid, existing.gid);
-    }
+    const owner = await ownerToKeep(target, existing);
+    if (owner !== undefined) await handle.chown(owner.uid, owner.gid);
     // The umask applied at creation can only have removed bits; make it exactly 0600.
     await handle.chmod(0o600);
     await handle.writeFile(content, 'utf8');
@@ -466,11 +463,74 @@ async function writeAtomically(
     renamed = true;
     await syncDirectory(dirname(target));
   } catch (error) {
-    throw toFileError(error, target, 'write', options);
+    const code = errnoCode(error);
+    // A file bind-mounted over the target (a container's `-v ~/.aws/credentials:…`) is a mount
+    // point: rename cannot replace it (EBUSY), nor a file of another file system (EXDEV).
+    if (existing === undefined || renamed || (code !== 'EBUSY' && code !== 'EXDEV')) {
+      throw toFileError(error, target, 'write', options);
+    }
+    unreplaceable = code;
   } finally {
     await handle?.close().catch(() => undefined);
     if (!renamed) await unlink(temp).catch(() => undefined);
   }
+  if (unreplaceable !== undefined && existing !== undefined) {
+    options.log?.(
+      `${target} cannot be replaced by a rename (${unreplaceable}: a bind mount or another file system); writing it in place`,
+    );
+    await writeInPlace(target, content, existing, options);
+  }
+}
+
+/**
+ * Overwrites the very file that was inspected (`existing`): truncate, write, fsync. Readers may see
+ * a partial file meanwhile, which a rename would have avoided; writers are kept out by the caller's
+ * lock. The file keeps its owner and ends up 0600 like every file written here.
+ */
+async function writeInPlace(
+  target: string,
+  content: string,
+  existing: Stats,
+  options: SecureWriteOptions,
+): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(target, constants.O_WRONLY | O_NOFOLLOW | O_NONBLOCK);
+    const opened = await handle.stat();
+    if (opened.ino !== existing.ino || opened.dev !== existing.dev || !opened.isFile()) {
+      throw new FileError({
+        code: 'FileReplaced',
+        message: `Cannot write ${target}: it was replaced by another file while being written`,
+        hint: 'retry; if it keeps happening, another program is replacing the file at the same time',
+        retryable: true,
+      });
+    }
+    if ((opened.mode & 0o777) !== 0o600) await handle.chmod(0o600);
+    await handle.truncate(0);
+    await handle.writeFile(content, 'utf8');
+    await handle.sync();
+  } catch (error) {
+    // With O_NOFOLLOW, ELOOP means a link replaced the file after we checked it.
+    if (errnoCode(error) === 'ELOOP') throw await symlinkError(target, options);
+    throw toFileError(error, target, 'write', options);
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The owner to give the new file: root (e.g. sudo) editing a user's file must not leave that user with
+ * a file they cannot read, but only a user who also owns the directory really owns the file. Anyone
+ * can create `/tmp/aws.env` first; root's credentials must not become theirs.
+ */
+async function ownerToKeep(
+  target: string,
+  existing: Stats | undefined,
+): Promise<{ uid: number; gid: number } | undefined> {
+  if (existing === undefined || process.getuid?.() !== 0) return undefined;
+  if (existing.uid === 0 && existing.gid === process.getgid?.()) return undefined;
+  const directory = await stat(dirname(target));
+  return directory.uid === existing.uid ? { uid: existing.uid, gid: existing.gid } : undefined;
 }
 
 /** Makes the rename durable; not supported everywhere (Windows), where it is skipped. */
@@ -483,30 +543,5 @@ async function syncDirectory(dir: string): Promise<void> {
     // Durability of the rename is best effort; the content itself was synced before it.
   } finally {
     await handle?.close().catch(() => undefined);
-  }
-}
-
-/**
- * Takes the lock, polling while another writer holds it until `waitMs` has passed. Other errors (no
- * permission to create the lock directory, read-only file system, ...) fail at once: proper-lockfile's
- * own retries would repeat those too.
- */
-async function acquireLock(
-  target: string,
-  staleMs: number,
-  waitMs: number,
-  onCompromised: (error: Error) => void,
-): Promise<() => Promise<void>> {
-  const deadline = Date.now() + waitMs;
-  let delay = RETRY_MIN_MS;
-  for (;;) {
-    try {
-      return await lockFile(target, { realpath: false, stale: staleMs, retries: 0, onCompromised });
-    } catch (error) {
-      const left = deadline - Date.now();
-      if (errnoCode(error) !== 'ELOCKED' || left <= 0) throw error;
-      await new Promise((done) => setTimeout(done, Math.min(delay * (1 + Math.random()), left)));
-      delay = Math.min(delay * RETRY_FACTOR, RETRY_MAX_MS);
-    }
   }
 }

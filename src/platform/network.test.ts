@@ -1,13 +1,9 @@
 import { Agent as HttpsAgent } from 'node:https';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, FileError, NetworkError } from '../errors.js';
-import {
-  agentsForEndpoint,
-  describeNetworkFailure,
-  describeProxy,
-  isProxyBypassed,
-  resolveProxy,
-} from './network.js';
+import { agentsForEndpoint } from './agents.js';
+import { describeNetworkFailure } from './network-failures.js';
+import { describeProxy, isProxyBypassed, resolveProxy } from './proxy.js';
 
 const STS = 'https://sts.eu-west-1.amazonaws.com';
 /** A self-signed test certificate (CN network-unit-test), valid until 2126; no key kept. */
@@ -287,8 +283,24 @@ describe('describeNetworkFailure', () => {
     );
   });
 
-  it('leaves plain network errors without a proxy to the caller', () => {
-    expect(describeNetworkFailure(errno('ECONNREFUSED'), { endpoint: STS })).toBeUndefined();
+  it('classifies socket errors and time-outs without a proxy too, and leaves the rest to the caller', () => {
+    expect(describeNetworkFailure(errno('ECONNREFUSED'), { endpoint: STS })).toMatchObject({
+      code: 'ECONNREFUSED',
+      message: `the request to STS at ${STS} failed (ECONNREFUSED)`,
+      retryable: true,
+    });
+    expect(describeNetworkFailure(errno('ENOTFOUND'), { endpoint: STS })).toMatchObject({
+      code: 'ENOTFOUND',
+      message: `the request to STS at ${STS} failed: the host name does not resolve (ENOTFOUND)`,
+      retryable: false,
+    });
+    const timeout = Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
+    expect(describeNetworkFailure(timeout, { endpoint: STS })).toMatchObject({
+      code: 'TimeoutError',
+      message: `the request to STS at ${STS} timed out`,
+      retryable: true,
+    });
+    expect(describeNetworkFailure(new Error('boom'), { endpoint: STS })).toBeUndefined();
     expect(describeNetworkFailure(new Error('boom'), withProxy)).toBeUndefined();
   });
 

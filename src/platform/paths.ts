@@ -1,7 +1,7 @@
 /** Where the AWS tools and this tool keep their files, as the AWS CLI and SDKs resolve them. */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Environment } from '../config/resolve.js';
+import type { Environment } from '../environment.js';
 import { ConfigError } from '../errors.js';
 
 function homeDirectory(env: Environment): string {

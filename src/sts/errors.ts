@@ -2,9 +2,11 @@
  * Turns what the AWS SDK throws into a HelperError whose message names the cause and whose hint
  * names the fix. Pure: it only looks at the error's fields and at the request's context.
  */
-import { HelperError, NetworkError, StsError, type TokenSummary } from '../errors.js';
-import { describeNetworkFailure, TIMEOUT_NAMES, TRANSIENT_CODES } from '../platform/network.js';
+import { HelperError, StsError, type TokenSummary } from '../errors.js';
+import { describeNetworkFailure } from '../platform/network-failures.js';
+import { oneLine } from '../text.js';
 import { PROGRAM_NAME } from '../version.js';
+import { THROTTLING_CODES } from './retry.js';
 
 /** The next step after a refusal whose cause AWS does not name: doctor evaluates the policy offline. */
 const DOCTOR_POLICY = `; \`${PROGRAM_NAME} doctor --trust-policy <the role's template, or aws iam get-role output>\` shows which condition refuses`;
@@ -25,22 +27,9 @@ export interface ExchangeContext {
 interface SdkErrorShape {
   readonly name?: unknown;
   readonly message?: unknown;
-  readonly code?: unknown;
   readonly $fault?: unknown;
   readonly $metadata?: { readonly httpStatusCode?: unknown; readonly requestId?: unknown };
 }
-
-/** An errno-style code of a failed socket or DNS lookup, as Node.js and undici report them. */
-const SOCKET_ERROR_CODE = /^(E[A-Z_]+|UND_ERR_[A-Z_]+)$/;
-const THROTTLING_CODES = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'ThrottledException',
-  'RequestThrottledException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'SlowDown',
-]);
 
 /** The SDK names modelled STS errors after their classes; the wire codes (what AWS documents) differ. */
 const WIRE_CODES: Readonly<Record<string, string>> = {
@@ -55,11 +44,7 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function oneLine(value: string): string {
-  return value.replace(/\s+/g, ' ').trim();
-}
-
-export function describeAudience(aud: TokenSummary['aud']): string {
+function describeAudience(aud: TokenSummary['aud']): string {
   if (aud === undefined) return '(none)';
   return typeof aud === 'string' ? aud : aud.join(', ');
 }
@@ -156,11 +141,18 @@ function stsHint(
         hint: 'activate the region for STS in the IAM console (Account settings), or choose another --region',
         retryable: false,
       };
-    case 'MalformedPolicyDocument':
+    // This tool sends no session policy; the packed size also counts the session tags STS takes
+    // from the token's claims.
     case 'PackedPolicyTooLarge':
       return {
-        message: `STS rejected the session policy (${code}: ${oneLine(message)})`,
-        hint: 'shorten or correct the session policy',
+        message: `STS found the session tags of the token too large (PackedPolicyTooLarge: ${oneLine(message)})`,
+        hint: `the token carries more session tags than STS accepts; check the IAM OIDC provider ${host} and the tags the role's trust policy takes from the token`,
+        retryable: false,
+      };
+    case 'MalformedPolicyDocument':
+      return {
+        message: `STS answered MalformedPolicyDocument (${oneLine(message)}), but this tool sends no session policy`,
+        hint: `check that --endpoint-url (${context.endpoint}) is AWS STS or an emulator that speaks like it`,
         retryable: false,
       };
     default:
@@ -192,29 +184,9 @@ export function toExchangeError(error: unknown, context: ExchangeContext): Helpe
   const sdkName = text(shape.name) ?? 'Error';
   const name = WIRE_CODES[sdkName] ?? sdkName;
   const message = text(shape.message) ?? String(error);
-  const errno = text(shape.code);
   const status =
     typeof shape.$metadata?.httpStatusCode === 'number' ? shape.$metadata.httpStatusCode : undefined;
   const requestId = text(shape.$metadata?.requestId);
-
-  const timedOut = TIMEOUT_NAMES.has(name) || errno === 'ETIMEDOUT';
-  if (timedOut || (errno !== undefined && SOCKET_ERROR_CODE.test(errno))) {
-    const unresolved = errno === 'ENOTFOUND';
-    const what = timedOut
-      ? 'timed out'
-      : unresolved
-        ? 'failed: the host name does not resolve'
-        : `failed (${errno})`;
-    return new NetworkError({
-      code: errno ?? name,
-      message: `the request to STS at ${context.endpoint} ${what}${unresolved ? ' (ENOTFOUND)' : ''}`,
-      hint: unresolved
-        ? 'check --region and --endpoint-url (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL) for a typo, and the runner’s DNS'
-        : 'check network access to the STS endpoint (HTTPS_PROXY/NO_PROXY if the runner needs a proxy), --region and --endpoint-url',
-      cause: error,
-      retryable: timedOut || (errno !== undefined && TRANSIENT_CODES.has(errno)),
-    });
-  }
 
   if (status !== undefined && status >= 500) {
     return new StsError({

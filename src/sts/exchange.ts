@@ -4,6 +4,7 @@
  */
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
+import { setTimeout as wait } from 'node:timers/promises';
 import type { AssumedRole, AwsCredentials } from '../credentials.js';
 import { type HelperError, helperError, StsError, type TokenSummary } from '../errors.js';
 import { type ExchangeContext, toExchangeError } from './errors.js';
@@ -40,8 +41,6 @@ export interface ExchangeOptions {
 }
 
 const USER_AGENT = 'gitlab-aws-credential-helper';
-
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function loadSdk(): Promise<typeof import('@aws-sdk/client-sts')> {
   return import('@aws-sdk/client-sts');
@@ -148,7 +147,7 @@ export async function exchangeWebIdentityToken(
   options: ExchangeOptions,
 ): Promise<AssumedRole> {
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? defaultSleep;
+  const sleep = options.sleep ?? ((ms: number) => wait(ms));
   const random = options.random ?? Math.random;
   const log = options.log ?? (() => {});
   const context: ExchangeContext = {

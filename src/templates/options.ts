@@ -1,38 +1,23 @@
 /**
  * The settings of `role-template`, from flags and environment (flag > environment > default), each
- * checked so that the template can quote it without escaping: a bad value is an error naming the
- * flag or variable, never a template that IAM or Terraform would reject later.
+ * checked by its parser in the option table so that the template can quote it without escaping: a
+ * bad value is an error naming the flag or variable, never a template that IAM or Terraform would
+ * reject later.
  */
+
+import { isValidRoleName } from '../aws/names.js';
 import { parseRoleArn } from '../aws/partitions.js';
-import { defaultRoleName, isValidRoleName, slugifyProjectPath } from '../config/naming.js';
-import { parseIntegerInRange } from '../config/parse.js';
-import {
-  DEFAULT_DURATION_SECONDS,
-  type Environment,
-  type FlagValues,
-  ProblemCollector,
-  type RawValue,
-  rawValue,
-} from '../config/resolve.js';
+import { defaultRoleName, slugifyProjectPath } from '../config/naming.js';
+import type { TemplateFormat } from '../config/parse.js';
+import { type FlagValues, ProblemCollector, type RawValue, rawValue } from '../config/resolve.js';
+import type { Environment } from '../environment.js';
 import { ConfigError } from '../errors.js';
-import type { RefType, RoleTemplateInput, TemplateFormat } from './role.js';
+import type { RoleTemplateInput } from './role.js';
 
 export interface RoleTemplateOptions {
   readonly format: TemplateFormat;
   readonly input: RoleTemplateInput;
 }
-
-const DEFAULT_PROVIDER_HOST = 'gitlab.com';
-const PROJECT_PATH = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*(\/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+$/;
-/** A host name, optionally with a path, as IAM names an OIDC provider (no scheme, port or query). */
-const PROVIDER_HOST =
-  /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(\/[A-Za-z0-9._~-]+)*$/;
-/**
- * What a ref or an audience may hold: IAM policy characters (printable Latin-1), without the ones
- * CloudFormation's !Sub or HCL templates would read as syntax (`$ % { } " \`) and without spaces.
- */
-const SAFE_VALUE = /^[\u0021-\u007e\u00a1-\u00ff]+$/;
-const UNSAFE_CHARACTERS = /[$%{}"\\`]/;
 
 function invalid(raw: RawValue, expected: string, hint: string): ConfigError {
   return new ConfigError({
@@ -41,22 +26,6 @@ function invalid(raw: RawValue, expected: string, hint: string): ConfigError {
     hint,
   });
 }
-
-function safeValue(raw: RawValue, what: string): string {
-  const text = raw.text.trim();
-  if (SAFE_VALUE.test(text) && !UNSAFE_CHARACTERS.test(text)) return text;
-  throw invalid(
-    raw,
-    `${what} of printable characters without spaces or $ % { } " \\ \``,
-    `give the ${what} as GitLab shows it; policies cannot hold those characters literally here`,
-  );
-}
-
-const parseDuration = parseIntegerInRange(
-  900,
-  43200,
-  'STS accepts 900 to 43200 seconds; the role gets a MaxSessionDuration of at least this',
-);
 
 function roleChoice(
   flags: FlagValues,
@@ -103,64 +72,26 @@ export function resolveRoleTemplateOptions(flags: FlagValues, env: Environment):
     );
   });
 
-  const projectRaw = rawValue('projectPath', flags, env);
-  const projectPath = attempt(() => {
-    if (projectRaw === undefined) {
-      throw new ConfigError({
+  const projectPath = collector.value('projectPath', flags, env);
+  if (rawValue('projectPath', flags, env) === undefined) {
+    collector.problems.push(
+      new ConfigError({
         code: 'MissingProjectPath',
         message: 'no project: --project-path is not given and CI_PROJECT_PATH is not set',
         hint: 'pass --project-path my-group/my-project, or run it in a job of the project',
-      });
-    }
-    const text = projectRaw.text.trim().replace(/\/+$/, '');
-    if (PROJECT_PATH.test(text)) return text;
-    throw invalid(
-      projectRaw,
-      'a GitLab project path like my-group/my-project',
-      'give the path as in the project URL, without the host',
+      }),
     );
-  });
-
-  const hostRaw = rawValue('providerHost', flags, env);
-  const providerHost = attempt(() => {
-    if (hostRaw === undefined) return DEFAULT_PROVIDER_HOST;
-    const text = hostRaw.text.trim();
-    if (PROVIDER_HOST.test(text)) return text;
-    throw invalid(
-      hostRaw,
-      'the issuer host without https://, port or trailing slash, like gitlab.example.com',
-      'give the token’s iss without https:// (doctor shows it)',
-    );
-  });
-
-  const refRaw = rawValue('ref', flags, env);
-  const ref = attempt(() => (refRaw === undefined ? '*' : safeValue(refRaw, 'branch or tag name')));
-
-  const refTypeRaw = rawValue('refType', flags, env);
-  const refType = attempt((): RefType => {
-    const text = refTypeRaw?.text.trim() ?? 'branch';
-    if (text === 'branch' || text === 'tag' || text === 'any') return text;
-    throw invalid(
-      refTypeRaw ?? { text, source: '--ref-type' },
-      'branch, tag or any',
-      'use --ref-type branch, tag or any',
-    );
-  });
-
-  const audienceRaw = rawValue('audience', flags, env);
-  const audience = attempt(() =>
-    audienceRaw === undefined ? undefined : safeValue(audienceRaw, 'audience'),
-  );
-
-  const durationSeconds = attempt(() => {
-    const raw = rawValue('durationSeconds', flags, env);
-    return raw === undefined ? DEFAULT_DURATION_SECONDS : parseDuration(raw.text, raw.source);
-  });
+  }
+  const providerHost = collector.valueOrDefault('providerHost', flags, env);
+  const ref = collector.valueOrDefault('ref', flags, env);
+  const refType = collector.valueOrDefault('refType', flags, env);
+  const audience = collector.value('audience', flags, env);
+  const durationSeconds = collector.valueOrDefault('durationSeconds', flags, env);
 
   const slug = projectPath === undefined ? undefined : slugifyProjectPath(projectPath);
   const role = slug === undefined ? undefined : attempt(() => roleChoice(flags, env, slug));
 
-  const withProvider = flags.withProvider === true;
+  const withProvider = collector.valueOrDefault('withProvider', flags, env);
   collector.throwIfAny();
   if (
     format === undefined ||

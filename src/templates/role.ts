@@ -2,10 +2,8 @@
  * The IAM side of a project's pipelines, as text: the role the helper will assume (named by the same
  * code as the helper), its trust policy and, optionally, the OIDC provider. Pure: no I/O, no clock.
  */
-import { MAX_ROLE_NAME_LENGTH } from '../config/naming.js';
-
-export type RefType = 'branch' | 'tag' | 'any';
-export type TemplateFormat = 'cloudformation' | 'terraform';
+import { MAX_ROLE_NAME_LENGTH } from '../aws/names.js';
+import type { RefType, TemplateFormat } from '../config/parse.js';
 
 export interface RoleTemplateInput {
   /** `my-group/my-project`. */

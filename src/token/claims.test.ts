@@ -27,13 +27,31 @@ describe('decodeTokenClaims', () => {
     });
   });
 
+  // Values long enough to be secrets: a message must name the variable, never echo them.
+  const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   it.each([
-    ['not-a-token', /3/],
-    ['a.b', /2 dot-separated parts/],
-    ['a.b.c.d.e', /5 dot-separated parts/],
-    ['!!.??.x', /base64url/],
-    [`${Buffer.from('[]').toString('base64url')}.${Buffer.from('1').toString('base64url')}.x`, /JSON object/],
-  ])('rejects %s as not a JWT, naming the variable', (token, why) => {
+    [
+      'a value, not a token',
+      'glpat-not-a-jwt-but-a-personal-access-token-0123456789',
+      /1 dot-separated part/,
+    ],
+    [
+      'two parts',
+      `${segment({ alg: 'RS256' })}.${segment({ sub: 'project_path:group/project' })}`,
+      /2 dot-separated parts/,
+    ],
+    [
+      'five parts',
+      'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnbmF0dXJl.ZXh0cmE.bW9yZQ',
+      /5 dot-separated parts/,
+    ],
+    ['not base64url', 'eyJhbGciOiJSUzI1NiJ9.!!not+base64/url==.c2lnbmF0dXJlLXNpZ25hdHVyZQ', /base64url/],
+    [
+      'not objects',
+      `${segment(['RS256', 'JWT'])}.${segment(1234567890)}.c2lnbmF0dXJlLXNpZ25hdHVyZQ`,
+      /JSON object/,
+    ],
+  ])('rejects %s as not a JWT, naming the variable and never the value', (_name, token, why) => {
     let error: unknown;
     try {
       decodeTokenClaims(token, 'GITLAB_AWS_IDENTITY_TOKEN');
@@ -41,9 +59,13 @@ describe('decodeTokenClaims', () => {
       error = caught;
     }
     expect(error).toBeInstanceOf(TokenError);
-    expect((error as TokenError).message).toMatch(/^GITLAB_AWS_IDENTITY_TOKEN does not hold a JWT/);
-    expect((error as TokenError).message).toMatch(why);
-    expect((error as TokenError).message).not.toContain(token.length > 12 ? token : '\u0000');
+    const { message, hint } = error as TokenError;
+    expect(message).toMatch(/^GITLAB_AWS_IDENTITY_TOKEN does not hold a JWT/);
+    expect(message).toMatch(why);
+    // Neither the value nor any 8-character piece of it.
+    for (const text of [message, hint ?? '']) {
+      for (let i = 0; i + 8 <= token.length; i++) expect(text).not.toContain(token.slice(i, i + 8));
+    }
   });
 
   it('ignores claims of the wrong type instead of trusting them', () => {

@@ -1,8 +1,13 @@
 /** Reads the ID token from the job's environment or from a file. */
-import type { Environment, TokenSource } from '../config/resolve.js';
+import type { Environment } from '../environment.js';
 import { isHelperError, TokenError } from '../errors.js';
 import { readTextFileIfExists } from '../platform/files.js';
 import { PROGRAM_NAME } from '../version.js';
+
+/** Where the ID token is read from: the job's `id_tokens:` variable, or a file. */
+export type TokenSource =
+  | { readonly kind: 'env'; readonly name: string }
+  | { readonly kind: 'file'; readonly path: string };
 
 export function describeTokenSource(source: TokenSource): string {
   return source.kind === 'env' ? source.name : `token file ${source.path}`;

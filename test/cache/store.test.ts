@@ -14,9 +14,11 @@ import {
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openEntry } from '../../src/cache/crypto.js';
+import { clearCache } from '../../src/cache/directory.js';
 import { cacheKeyFor } from '../../src/cache/key.js';
-import { clearCache, createFileCache, type FileCacheOptions } from '../../src/cache/store.js';
-import type { Environment } from '../../src/config/resolve.js';
+import { createFileCache, type FileCacheOptions } from '../../src/cache/store.js';
+import type { Environment } from '../../src/environment.js';
+import { HelperError } from '../../src/errors.js';
 import { countingProducer, makeTempDir, OTHER_TOKEN, requestFor, type TempDir, TOKEN } from './support.js';
 
 const DIR_NAME = 'gitlab-aws-credential-helper';
@@ -148,6 +150,61 @@ describe('createFileCache', () => {
     const refreshed = await cache.getOrCreate(TOKEN, requestFor(TOKEN), produce);
     expect(refreshed).toMatchObject({ fromCache: false, credentials: { accessKeyId: 'ASIAEXAMPLE2' } });
     expect(produce.calls).toBe(2);
+  });
+
+  describe('when the refresh fails for a passing reason (an STS outage)', () => {
+    const outage = new HelperError('sts', { code: 'Throttling', message: 'Rate exceeded', retryable: true });
+    const refused = new HelperError('sts', { code: 'AccessDenied', message: 'not authorized' });
+
+    async function cacheAt(secondsLeft: number) {
+      let clock = Date.parse('2026-01-01T12:00:00Z');
+      const warnings: string[] = [];
+      const cache = cacheWith({ now: () => clock, warn: (line) => warnings.push(line) });
+      const stored = await cache.getOrCreate(
+        TOKEN,
+        requestFor(TOKEN),
+        countingProducer({ now: () => clock }),
+      );
+      clock += (3600 - secondsLeft) * 1000;
+      return { cache, stored, warnings };
+    }
+
+    it('hands out the cached set, with one warning, while it outlasts the AWS CLI’s 10-minute margin', async () => {
+      const { cache, stored, warnings } = await cacheAt(601);
+      const kept = await cache.getOrCreate(TOKEN, requestFor(TOKEN), () => Promise.reject(outage));
+      expect(kept).toEqual({ ...stored, fromCache: true });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(
+        /^warning: STS failed \(Throttling\), so these are the cached credentials, which expire at 2026-01-01T13:00:00.000Z \(in 10 minutes\)/,
+      );
+      // STS back: the next call refreshes.
+      const produce = countingProducer();
+      expect((await cache.getOrCreate(TOKEN, requestFor(TOKEN), produce)).fromCache).toBe(false);
+      expect(produce.calls).toBe(1);
+    });
+
+    it('fails as before once the set is inside the margin', async () => {
+      const { cache, warnings } = await cacheAt(600);
+      await expect(cache.getOrCreate(TOKEN, requestFor(TOKEN), () => Promise.reject(outage))).rejects.toBe(
+        outage,
+      );
+      expect(warnings).toEqual([]);
+    });
+
+    it('fails as before when STS refuses (nothing passing about AccessDenied)', async () => {
+      const { cache, warnings } = await cacheAt(1100);
+      await expect(cache.getOrCreate(TOKEN, requestFor(TOKEN), () => Promise.reject(refused))).rejects.toBe(
+        refused,
+      );
+      expect(warnings).toEqual([]);
+    });
+
+    it('fails as before for aws-profile and env, which hand over a new set', async () => {
+      const { cache } = await cacheAt(1100);
+      await expect(
+        cache.getOrCreate(TOKEN, requestFor(TOKEN), () => Promise.reject(outage), { reuse: false }),
+      ).rejects.toBe(outage);
+    });
   });
 
   it('serves 900 s sessions for their first half under the default 1200 s window', async () => {

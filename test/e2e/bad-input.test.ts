@@ -410,6 +410,17 @@ const FILE_CASES: FileCase[] = [
     message: /is not a valid INI file: line 1 is a setting before the first \[section\] header/,
   },
   {
+    // botocore cannot parse it ("Unable to parse config file"), so adding a profile would only hide that.
+    name: 'credentials file starts with a byte order mark',
+    args: ['aws-profile'],
+    prepare: async (job) => {
+      await writeFile(job.credentialsFile, `\uFEFF${CREDENTIALS_BEFORE}`);
+      return {};
+    },
+    message:
+      /is not a valid INI file: line 1 is preceded by a byte order mark \(BOM\).*Fix: save the file as UTF-8 without a BOM/,
+  },
+  {
     name: 'disk full',
     args: ['aws-profile'],
     prepare: async (job) => ({ AWS_SHARED_CREDENTIALS_FILE: await mountFullDisk(job) }),
@@ -524,4 +535,33 @@ describe(`bad input (${CASES.length + FILE_CASES.length} cases)`, () => {
       await job.cleanup();
     }
   });
+});
+
+describe('profile names the credentials file cannot hold', () => {
+  it.each(['#ci', 'a;b', 'two words', '__proto__', 'a]b', 'tab\there'])(
+    '--name %j: exit 2 with the settings, before any STS call',
+    async (name) => {
+      const token = await bed.mint();
+      const job = await createJob(bed, token);
+      try {
+        await seed(job);
+        const before = await snapshot(job);
+        for (const [args, env] of [
+          [['aws-profile', '--name', name], job.env],
+          [['aws-profile'], { ...job.env, GITLAB_AWS_PROFILE: name }],
+        ] as const) {
+          bed.sts.reset();
+          const result = await runCli(args, env);
+          expect(result.code, result.stderr).toBe(2);
+          expect(result.stdout).toBe('');
+          assertOneLineError(result.stderr, /(--name|GITLAB_AWS_PROFILE): expected a profile name/, [token]);
+          expect(result.stderr).not.toMatch(/unexpected error|bug/);
+          expect(bed.sts.exchangeCount()).toBe(0);
+          expect(await snapshot(job)).toBe(before);
+        }
+      } finally {
+        await job.cleanup();
+      }
+    },
+  );
 });

@@ -7,7 +7,18 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestBed, type TestBed } from '../support/bed.js';
-import { assertBuilt, createJob, credentialProcessLine, findAwsClis, run, runCli } from './harness.js';
+import {
+  assertBuilt,
+  assertInstalled,
+  clientTitle,
+  createJob,
+  realClients,
+  run,
+  runCli,
+  skippedHere,
+} from './harness.js';
+
+const CLIENTS = await realClients();
 
 let bed: TestBed;
 
@@ -25,28 +36,33 @@ beforeEach(() => {
 const cacheDir = (home: string) => join(home, '.cache', 'gitlab-aws-credential-helper');
 
 describe('credential cache', () => {
-  it('serves 20 AWS CLI calls through credential_process with one STS exchange', async () => {
-    const [cli] = await findAwsClis();
-    if (cli === undefined) throw new Error('no AWS CLI on this machine');
-    const job = await createJob(bed, await bed.mint());
-    try {
-      await run(cli.path, ['configure', 'set', 'credential_process', credentialProcessLine()], job.env);
-      const arns = new Set<string>();
-      for (let call = 0; call < 20; call++) {
-        const result = await run(
-          cli.path,
-          ['sts', 'get-caller-identity', '--endpoint-url', bed.sts.url],
-          job.env,
-        );
-        expect(result.code, result.stderr).toBe(0);
-        arns.add((JSON.parse(result.stdout) as { Arn: string }).Arn);
-      }
-      expect(arns.size).toBe(1);
-      expect(bed.sts.exchangeCount()).toBe(1);
-    } finally {
-      await job.cleanup();
-    }
-  });
+  // Each AWS CLI on its own (a missing one is a stated skip, or a failure under CI=true). The AWS
+  // CLI starts in about a second, more on a busy machine: the limit is a generous upper bound.
+  for (const client of CLIENTS.filter((c) => c.label !== 'AWS SDK for JavaScript')) {
+    it.skipIf(skippedHere(client))(
+      `${clientTitle(client)}: serves 20 calls through credential_process with one STS exchange`,
+      async () => {
+        assertInstalled(client);
+        const job = await createJob(bed, await bed.mint());
+        try {
+          const configured = await client.configureCredentialProcess(job);
+          expect(configured.code, configured.stderr).toBe(0);
+          const [command = '', ...args] = client.whoAmI(bed);
+          const arns = new Set<string>();
+          for (let call = 0; call < 20; call++) {
+            const result = await run(command, args, job.env);
+            expect(result.code, result.stderr).toBe(0);
+            arns.add((JSON.parse(result.stdout) as { Arn: string }).Arn);
+          }
+          expect(arns.size).toBe(1);
+          expect(bed.sts.exchangeCount()).toBe(1);
+        } finally {
+          await job.cleanup();
+        }
+      },
+      300_000,
+    );
+  }
 
   it('makes one exchange for 20 concurrent processes on an empty cache', async () => {
     const job = await createJob(bed, await bed.mint());
@@ -185,6 +201,52 @@ describe('credential cache', () => {
       await expect(stat(join(job.home, 'cache'))).rejects.toThrow();
     } finally {
       await job.cleanup();
+    }
+  });
+});
+
+describe('a short STS outage', () => {
+  // An STS whose clock lags: it issues one-hour sessions that end LEFT seconds from now, so the
+  // cached set is due for a refresh at once (1200 s window) but still valid.
+  async function lagging(left: number): Promise<TestBed> {
+    return startTestBed({ sts: { now: () => Date.now() - (3600 - left) * 1000, clockSkewSeconds: 7200 } });
+  }
+
+  it('keeps serving the cached set with one warning while it outlasts the AWS CLI’s 10-minute margin', async () => {
+    const slow = await lagging(900);
+    const job = await createJob(slow, await slow.mint(), { AWS_ENDPOINT_URL_STS: slow.sts.url });
+    try {
+      const first = await runCli(['process'], job.env);
+      expect(first.code, first.stderr).toBe(0);
+      slow.sts.injectFault({ kind: 'throttle' }, { times: Number.POSITIVE_INFINITY });
+      const during = await runCli(['process', '--max-attempts', '2'], job.env);
+      expect(during.code, during.stderr).toBe(0);
+      expect(JSON.parse(during.stdout)).toEqual(JSON.parse(first.stdout));
+      expect(during.stderr).toMatch(
+        /^gitlab-aws-credential-helper: warning: STS failed \(Throttling\), so these are the cached credentials, which expire at \S+ \(in 1[45] minutes\)[^\n]*\n$/,
+      );
+      expect(slow.sts.exchangeCount()).toBe(3);
+      // aws-profile and env hand over sets that are never renewed: they still fail.
+      expect((await runCli(['env', '--max-attempts', '1'], job.env)).code).toBe(1);
+    } finally {
+      await job.cleanup();
+      await slow.stop();
+    }
+  });
+
+  it('fails as before once the cached set is inside the margin', async () => {
+    const slow = await lagging(500);
+    const job = await createJob(slow, await slow.mint(), { AWS_ENDPOINT_URL_STS: slow.sts.url });
+    try {
+      expect((await runCli(['process'], job.env)).code).toBe(0);
+      slow.sts.injectFault({ kind: 'http', status: 503 }, { times: Number.POSITIVE_INFINITY });
+      const during = await runCli(['process', '--max-attempts', '1'], job.env);
+      expect(during.code).toBe(1);
+      expect(during.stdout).toBe('');
+      expect(during.stderr).toMatch(/HTTP 503/);
+    } finally {
+      await job.cleanup();
+      await slow.stop();
     }
   });
 });

@@ -5,7 +5,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestBed } from '../support/bed.js';
@@ -179,19 +179,6 @@ export async function findAwsClis(): Promise<AwsCli[]> {
   return found;
 }
 
-/** Under CI every client must be there: a missing one fails instead of skipping. */
-export function requireClientsUnderCi(clis: readonly AwsCli[]): void {
-  if (process.env.CI !== 'true') return;
-  const labels = clis.map((cli) => cli.label);
-  for (const wanted of ['AWS CLI v1', 'AWS CLI v2']) {
-    if (!labels.includes(wanted)) {
-      throw new Error(
-        `${wanted} is not installed but CI=true: .ci/run must install it (apt-get install -y awscli)`,
-      );
-    }
-  }
-}
-
 export function callerIdentity(cli: AwsCli, bed: TestBed, extraArgs: readonly string[] = []): string[] {
   return [
     ...extraArgs,
@@ -201,4 +188,90 @@ export function callerIdentity(cli: AwsCli, bed: TestBed, extraArgs: readonly st
     'json',
     ...(cli.needsEndpointFlag ? ['--endpoint-url', bed.sts.url] : []),
   ];
+}
+
+/** `CI=true`: every real client must be installed, and a missing one fails its tests. */
+export const UNDER_CI = process.env.CI === 'true';
+
+const SDK_CALLER = resolve(import.meta.dirname, 'fixtures/sdk-caller-identity.mjs');
+
+/** A real consumer of the credentials, which asks STS who it is through its own credential chain. */
+export interface RealClient {
+  readonly label: 'AWS CLI v1' | 'AWS CLI v2' | 'AWS SDK for JavaScript';
+  /** Why it cannot run on this machine and how to install it; undefined when it can. */
+  readonly missing: string | undefined;
+  /** A command line printing `sts get-caller-identity` as JSON with `Arn`; `profile` picks a profile. */
+  whoAmI(bed: TestBed, profile?: string): string[];
+  /** Sets `credential_process` of the default profile the way this client's users do. */
+  configureCredentialProcess(job: Job): Promise<RunResult>;
+}
+
+function awsCliClient(
+  label: 'AWS CLI v1' | 'AWS CLI v2',
+  cli: AwsCli | undefined,
+  install: string,
+): RealClient {
+  const path = cli?.path ?? (label === 'AWS CLI v1' ? 'aws' : '/usr/bin/aws');
+  return {
+    label,
+    missing: cli === undefined ? `${label} is not installed (${install})` : undefined,
+    whoAmI: (bed, profile) =>
+      cli === undefined
+        ? [path]
+        : [path, ...callerIdentity(cli, bed, profile === undefined ? [] : ['--profile', profile])],
+    configureCredentialProcess: (job) =>
+      run(path, ['configure', 'set', 'credential_process', credentialProcessLine()], job.env),
+  };
+}
+
+/**
+ * The three real clients, each on its own so that a missing one is a visible skip (or, under CI, a
+ * failure) and never an empty loop that passes.
+ */
+export async function realClients(): Promise<readonly RealClient[]> {
+  const clis = await findAwsClis();
+  const sdk = existsSync(resolve(import.meta.dirname, '../../node_modules/@aws-sdk/client-sts/package.json'));
+  return [
+    awsCliClient(
+      'AWS CLI v1',
+      clis.find((cli) => cli.label === 'AWS CLI v1'),
+      'pip install awscli, as `aws` on PATH',
+    ),
+    awsCliClient(
+      'AWS CLI v2',
+      clis.find((cli) => cli.label === 'AWS CLI v2'),
+      'apt-get install awscli, as /usr/bin/aws',
+    ),
+    {
+      label: 'AWS SDK for JavaScript',
+      missing: sdk ? undefined : 'the AWS SDK for JavaScript is not installed (npm ci)',
+      whoAmI: (_bed, profile) =>
+        profile === undefined ? [NODE, SDK_CALLER] : ['env', `AWS_PROFILE=${profile}`, NODE, SDK_CALLER],
+      configureCredentialProcess: async (job) => {
+        await mkdir(join(job.home, '.aws'), { recursive: true });
+        await writeFile(job.configFile, `[default]\ncredential_process = ${credentialProcessLine()}\n`);
+        return { code: 0, signal: null, stdout: '', stderr: '' };
+      },
+    },
+  ];
+}
+
+/** The title of a client's tests: its label, and the reason when they are skipped here. */
+export function clientTitle(client: RealClient): string {
+  if (client.missing === undefined) return `through the ${client.label}`;
+  return UNDER_CI
+    ? `through the ${client.label} (missing, and CI=true: fails)`
+    : `through the ${client.label} — SKIPPED: ${client.missing}; with CI=true this fails instead`;
+}
+
+/** True when a client's tests skip on this machine: it is missing and this is not CI. */
+export function skippedHere(client: RealClient): boolean {
+  return client.missing !== undefined && !UNDER_CI;
+}
+
+/** Fails a client's test when the client is missing (which, outside CI, skippedHere avoids). */
+export function assertInstalled(client: RealClient): void {
+  if (client.missing !== undefined) {
+    throw new Error(`${client.missing}, but CI=true requires it: .ci/run must install it`);
+  }
 }

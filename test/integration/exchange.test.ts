@@ -2,6 +2,8 @@
  * The STS exchange through the real AWS SDK against the local STS: what is sent, what comes back,
  * which failures are retried, and what the user is told.
  */
+import { Agent } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HelperError } from '../../src/errors.js';
 import { exchangeWebIdentityToken, type WebIdentityExchange } from '../../src/sts/exchange.js';
@@ -193,21 +195,59 @@ describe('exchangeWebIdentityToken', () => {
     }
   });
 
-  it('does not retry a host name that does not resolve', async () => {
+  // The resolver's answer is injected: offline, this machine's own resolver says EAI_AGAIN (try again
+  // later) for every name, where a connected one says ENOTFOUND (no such name).
+  function agentWhoseLookupFails(code: 'ENOTFOUND' | 'EAI_AGAIN'): { agent: Agent; lookups: string[] } {
+    const lookups: string[] = [];
+    const lookup: LookupFunction = (hostname, _options, callback) => {
+      lookups.push(hostname);
+      const error: NodeJS.ErrnoException = Object.assign(new Error(`getaddrinfo ${code} ${hostname}`), {
+        code,
+        errno: code === 'ENOTFOUND' ? -3008 : -3001,
+        syscall: 'getaddrinfo',
+        hostname,
+      });
+      process.nextTick(() => callback(error, '', 4));
+    };
+    return { agent: new Agent({ lookup }), lookups };
+  }
+
+  it('does not retry a host name that does not resolve (ENOTFOUND)', async () => {
     const lines: string[] = [];
+    const { agent, lookups } = agentWhoseLookupFails('ENOTFOUND');
     const error = await failure(
       exchangeWebIdentityToken(
-        await request(undefined, { endpoint: 'https://sts.eu-wset-1.amazonaws.invalid' }),
+        await request(undefined, { endpoint: 'https://sts.eu-wset-1.amazonaws.com' }),
         {
           ...fastOptions,
+          httpsAgent: agent,
           log: (line) => lines.push(line),
         },
       ),
     );
+    expect(lookups).toEqual(['sts.eu-wset-1.amazonaws.com']);
     expect(error.code).toBe('ENOTFOUND');
     expect(error.retryable).toBe(false);
     expect(error.message).toMatch(/does not resolve/);
+    expect(error.hint).toMatch(/typo/);
     expect(lines.filter((line) => line.startsWith('calling STS'))).toHaveLength(1);
+  });
+
+  it('retries a resolver that cannot answer now (EAI_AGAIN), up to --max-attempts', async () => {
+    const { agent, lookups } = agentWhoseLookupFails('EAI_AGAIN');
+    const error = await failure(
+      exchangeWebIdentityToken(
+        await request(undefined, { endpoint: 'https://sts.eu-west-1.amazonaws.com' }),
+        {
+          ...fastOptions,
+          httpsAgent: agent,
+        },
+      ),
+    );
+    expect(lookups).toHaveLength(fastOptions.maxAttempts);
+    expect(error.code).toBe('EAI_AGAIN');
+    expect(error.retryable).toBe(true);
+    expect(error.message).toMatch(/failed \(EAI_AGAIN\).*gave up after 4 attempts/);
   });
 
   it('calls a failure before any answer a bug, not a network problem', async () => {

@@ -5,11 +5,8 @@
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HelperError, NetworkError } from '../../src/errors.js';
-import {
-  agentsForEndpoint,
-  describeNetworkFailure,
-  type EndpointAgents,
-} from '../../src/platform/network.js';
+import { agentsForEndpoint, type EndpointAgents } from '../../src/platform/agents.js';
+import { describeNetworkFailure } from '../../src/platform/network-failures.js';
 import { toExchangeError } from '../../src/sts/errors.js';
 import { exchangeWebIdentityToken } from '../../src/sts/exchange.js';
 import { startTestBed, type TestBed } from '../support/bed.js';

@@ -5,7 +5,7 @@ import { updateFileSecurely } from '../../platform/files.js';
 import { sharedCredentialsFilePath } from '../../platform/paths.js';
 import { PROGRAM_NAME } from '../../version.js';
 import type { CommandRun } from '../run.js';
-import { obtainForRun } from './shared.js';
+import { debugLogger, obtainForRun } from './shared.js';
 
 export async function runAwsProfile(run: CommandRun): Promise<number> {
   // Resolve the path before the exchange so that a missing HOME fails without an STS call.
@@ -18,13 +18,14 @@ export async function runAwsProfile(run: CommandRun): Promise<number> {
       throw new FileError({
         code: 'InvalidCredentialsFile',
         message: `${path} is not a valid INI file: line ${syntaxError.line} is ${syntaxError.reason}, so the AWS CLI cannot read it either`,
-        hint: `correct or remove line ${syntaxError.line} of ${path}, or point AWS_SHARED_CREDENTIALS_FILE at another file`,
+        hint: `${syntaxError.fix?.replace('FILE', path) ?? `correct or remove line ${syntaxError.line} of ${path}`}, or point AWS_SHARED_CREDENTIALS_FILE at another file`,
       });
     }
     return setIniSection(current ?? '', settings.profileName, entries);
   };
   await updateFileSecurely(path, edit, {
     pathSetting: 'AWS_SHARED_CREDENTIALS_FILE',
+    log: debugLogger(run),
   });
   run.io.stderr(
     run.redactor.redact(

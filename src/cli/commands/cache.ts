@@ -1,5 +1,5 @@
-import { clearCache } from '../../cache/store.js';
-import type { Environment } from '../../config/resolve.js';
+import { clearCache } from '../../cache/directory.js';
+import type { Environment } from '../../environment.js';
 import { PROGRAM_NAME } from '../../version.js';
 import type { CliIo } from '../run.js';
 

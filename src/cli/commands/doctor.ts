@@ -163,7 +163,7 @@ async function live(run: CommandRun, settings: Settings): Promise<LiveInput> {
   if (!exchanged.ok) return { exchange: exchanged, callerIdentity: undefined };
   const { credentials, assumedRoleArn, token } = exchanged.value;
   const callerIdentity = await outcomeOf(async () => {
-    const network = await (await import('../../platform/network.js')).agentsForEndpoint(
+    const network = await (await import('../../platform/agents.js')).agentsForEndpoint(
       settings.endpoint,
       run.env,
       {

@@ -1,24 +1,28 @@
-import type { Environment } from '../../config/resolve.js';
+import type { Environment } from '../../environment.js';
 import { ConfigError } from '../../errors.js';
 import { credentialVariables, formatEnvLines } from '../../output/formats.js';
 import { writeSecretFile } from '../../platform/files.js';
+import type { CommandOutcome } from '../../platform/spawn.js';
+import { CommandRunnerFailure } from '../report.js';
 import type { CommandRun } from '../run.js';
-import { obtainForRun } from './shared.js';
+import { debugLogger, obtainForRun } from './shared.js';
 
 /**
- * Variables removed from the child's environment: a profile would make the JS SDK ignore the
- * credentials we pass, a stale legacy token would mix with them, and the ID token is ours.
+ * Variables removed from the child's environment and `unset` before `--export`: a profile would make
+ * the JS SDK ignore the credentials we pass, a legacy token would mix with them, and an account id
+ * of other credentials would send requests to that account's endpoints. We set the last one again
+ * when we know the account (see credentialVariables).
  */
-const SHADOWING_VARIABLES = ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SECURITY_TOKEN'];
+const STALE_VARIABLES = ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SECURITY_TOKEN', 'AWS_ACCOUNT_ID'];
 
-export function childEnvironment(
+function childEnvironment(
   parent: Environment,
   variables: ReadonlyArray<readonly [string, string]>,
-  tokenVariable: string | undefined,
+  tokenVariable: string,
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(parent)) {
-    if (value === undefined || SHADOWING_VARIABLES.includes(name) || name === tokenVariable) continue;
+    if (value === undefined || STALE_VARIABLES.includes(name) || name === tokenVariable) continue;
     env[name] = value;
   }
   for (const [name, value] of variables) env[name] = value;
@@ -27,30 +31,41 @@ export function childEnvironment(
 
 export async function runEnv(run: CommandRun): Promise<number> {
   const [command, ...args] = run.argv;
-  const printing =
-    run.flags.filename !== undefined ? '--filename' : run.flags.export === true ? '--export' : undefined;
-  if (command !== undefined && printing !== undefined) {
-    throw new ConfigError({
-      code: 'ConflictingOptions',
-      message: `env -- ${command} runs a command with the credentials, so ${printing} has nothing to write`,
-      hint: 'either run a command after --, or print the variables (--export for eval, --filename for a file), not both',
-    });
-  }
-  const { credentials, settings } = await obtainForRun(run);
-  if (command !== undefined) {
-    const tokenVariable = settings.tokenSource.kind === 'env' ? settings.tokenSource.name : undefined;
-    // Loaded here: child_process and tty are no part of the other modes' start-up.
-    const { runCommand } = await import('../../platform/spawn.js');
-    return runCommand(
+  if (command === undefined) return printVariables(run);
+  let outcome: CommandOutcome;
+  let spawning: typeof import('../../platform/spawn.js');
+  try {
+    const printing =
+      run.flags.filename !== undefined ? '--filename' : run.flags.export === true ? '--export' : undefined;
+    if (printing !== undefined) {
+      throw new ConfigError({
+        code: 'ConflictingOptions',
+        message: `env -- ${command} runs a command with the credentials, so ${printing} has nothing to write`,
+        hint: 'either run a command after --, or print the variables (--export for eval, --filename for a file), not both',
+      });
+    }
+    const { credentials, settings } = await obtainForRun(run);
+    // Loaded here: child_process is no part of the other modes' start-up.
+    spawning = await import('../../platform/spawn.js');
+    outcome = await spawning.runCommand(
       command,
       args,
-      childEnvironment(run.env, credentialVariables(credentials), tokenVariable),
+      childEnvironment(run.env, credentialVariables(credentials), settings.tokenVariable),
     );
+  } catch (error) {
+    // Our own failures exit 125, apart from the command's 126 and 127: see report.ts.
+    throw new CommandRunnerFailure(error);
   }
-  const shadowing = SHADOWING_VARIABLES.filter((name) => run.env[name] !== undefined);
-  const text = formatEnvLines(credentials, { exportPrefix: settings.exportPrefix, unset: shadowing });
+  return outcome.kind === 'exited' ? outcome.code : spawning.endLikeSignal(outcome.signal);
+}
+
+async function printVariables(run: CommandRun): Promise<number> {
+  const { credentials, settings } = await obtainForRun(run);
+  const exported = new Set(credentialVariables(credentials).map(([name]) => name));
+  const stale = STALE_VARIABLES.filter((name) => run.env[name] !== undefined && !exported.has(name));
+  const text = formatEnvLines(credentials, { exportPrefix: settings.exportPrefix, unset: stale });
   if (settings.filename !== undefined) {
-    await writeSecretFile(settings.filename, text, { pathSetting: '--filename' });
+    await writeSecretFile(settings.filename, text, { pathSetting: '--filename', log: debugLogger(run) });
   } else {
     run.io.stdout(text);
   }

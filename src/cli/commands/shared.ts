@@ -2,6 +2,7 @@
 import { createFileCache } from '../../cache/store.js';
 import { resolveSettings, type Settings } from '../../config/resolve.js';
 import { type ObtainResult, obtainCredentials } from '../../obtain.js';
+import { longestExchangeMs } from '../../sts/retry.js';
 import { describeTokenSource } from '../../token/read.js';
 import type { CommandRun } from '../run.js';
 
@@ -21,15 +22,24 @@ export async function obtainForRun(run: CommandRun): Promise<Obtained> {
     `role ${settings.roleArn}, session ${settings.roleSessionName}, duration ${settings.durationSeconds}s, ` +
       `region ${settings.region}, endpoint ${settings.endpoint}, token from ${describeTokenSource(settings.tokenSource)}`,
   );
+  const warn = (line: string) =>
+    run.io.stderr(`${run.redactor.redact(`gitlab-aws-credential-helper: ${line}`)}\n`);
   const cache = settings.cache.enabled
-    ? createFileCache({ env: run.env, log, refreshWindowSeconds: settings.cache.refreshWindowSeconds })
+    ? createFileCache({
+        env: run.env,
+        log,
+        warn,
+        refreshWindowSeconds: settings.cache.refreshWindowSeconds,
+        // Another process's exchange may take this long; giving up sooner would call STS a second time.
+        lockOptions: { waitMs: longestExchangeMs(settings.maxAttempts, settings.timeoutMs) },
+      })
     : undefined;
   const result = await obtainCredentials(settings, {
     env: run.env,
     log,
     cache,
     secret: (value) => run.redactor.add(value),
-    warn: (line) => run.io.stderr(`${run.redactor.redact(`gitlab-aws-credential-helper: ${line}`)}\n`),
+    warn,
   });
   log(
     `credentials ${result.fromCache ? 'from cache' : 'from STS'}` +

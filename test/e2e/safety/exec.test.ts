@@ -9,13 +9,14 @@ import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBed, type TestBed } from '../../support/bed.js';
-import { assertBuilt, createJob, type Job, NODE, runCli } from '../harness.js';
+import { assertBuilt, createJob, helperCommand, type Job, NODE, run, runCli } from '../harness.js';
 import { inBatches, jwtSecretParts, startCli } from './support.js';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 const SIGNALS = join(FIXTURES, 'signals.mjs');
 const ECHO_LINES = join(FIXTURES, 'echo-lines.mjs');
 const INSPECT = join(FIXTURES, 'inspect.mjs');
+const CHILD_CODES = { SIGINT: 40, SIGTERM: 41, SIGHUP: 42 } as const;
 
 /**
  * All 256 exit codes take about 16 s on two cores (one CLI start each); by default a sample that
@@ -74,76 +75,134 @@ describe('exit codes', () => {
     console.info(`env --: ${results.length} exit codes passed through`);
   });
 
-  it('reports death by a signal as 128 + its number', async () => {
-    const signals = [
+  it('dies of the signal that killed the command, as if it had run the command itself', async () => {
+    const fatal = [
       'SIGHUP',
       'SIGINT',
-      'SIGQUIT',
       'SIGKILL',
       'SIGUSR1',
-      'SIGSEGV',
+      'SIGUSR2',
       'SIGPIPE',
+      'SIGALRM',
       'SIGTERM',
     ] as const;
-    const results = await inBatches(signals, 4, async (signal) => {
+    const results = await inBatches(fatal, 4, async (signal) => {
       const result = await runCli(['env', '--', 'sh', '-c', `kill -${signal.slice(3)} $$`], job.env);
-      return { signal, code: result.code, stderr: result.stderr };
+      return { signal, died: result.signal, code: result.code, stderr: result.stderr };
+    });
+    expect(results).toEqual(fatal.map((signal) => ({ signal, died: signal, code: null, stderr: '' })));
+    // What a shell makes of it: 128 + n, and bash's own report of the signal.
+    const quoted = helperCommand(['env', '--', 'sh', '-c', 'kill -TERM $$'])
+      .flat()
+      .map((word) => `'${word.replaceAll("'", `'\\''`)}'`)
+      .join(' ');
+    const shell = await run('bash', ['-c', `${quoted}; echo "status $?"`], job.env);
+    expect(shell.stdout).toBe('status 143\n');
+    expect(shell.stderr).toMatch(/Terminated/);
+  });
+
+  it('exits 128 + n for a signal that dumps core, instead of dumping its own memory', async () => {
+    const dumping = ['SIGQUIT', 'SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGFPE'] as const;
+    const results = await inBatches(dumping, 4, async (signal) => {
+      const result = await runCli(['env', '--', 'sh', '-c', `kill -${signal.slice(3)} $$`], job.env, {
+        cwd: job.home,
+      });
+      return { signal, died: result.signal, code: result.code, stderr: result.stderr };
     });
     expect(results).toEqual(
-      signals.map((signal) => ({ signal, code: 128 + constants.signals[signal], stderr: '' })),
+      dumping.map((signal) => ({ signal, died: null, code: 128 + constants.signals[signal], stderr: '' })),
     );
-    // The four the brief names, spelled out.
-    expect(results.find((r) => r.signal === 'SIGTERM')?.code).toBe(143);
-    expect(results.find((r) => r.signal === 'SIGKILL')?.code).toBe(137);
-    expect(results.find((r) => r.signal === 'SIGINT')?.code).toBe(130);
-    expect(results.find((r) => r.signal === 'SIGHUP')?.code).toBe(129);
+  });
+
+  it('exits 125 when it fails itself, so that its failure is not the command’s exit 1 or 2', async () => {
+    const cases: Array<[string, readonly string[], Record<string, string | undefined>]> = [
+      ['no token', ['env', '--', 'true'], { GITLAB_AWS_IDENTITY_TOKEN: undefined }],
+      ['a bad setting', ['env', '-d', '12', '--', 'true'], {}],
+      ['a bad variable', ['env', '--', 'true'], { GITLAB_AWS_DURATION_SECONDS: 'long' }],
+      ['--export with a command', ['env', '--export', '--', 'true'], {}],
+      ['STS refusing', ['env', '--role-name', 'no-such-role', '--', 'true'], {}],
+    ];
+    for (const [name, args, extra] of cases) {
+      const result = await runCli(args, { ...job.env, ...extra });
+      expect([name, result.code, result.stdout]).toEqual([name, 125, '']);
+      expect(result.stderr).toMatch(/^gitlab-aws-credential-helper: [^\n]+\n$/);
+    }
+    // The command's own 1 and 2 stay its own, and 126/127 keep their meaning.
+    expect((await runCli(['env', '--', 'sh', '-c', 'exit 2'], job.env)).code).toBe(2);
+    expect((await runCli(['env', '--', 'no-such-command-anywhere'], job.env)).code).toBe(127);
   });
 });
 
 describe('signals', () => {
+  // `detached`: the helper leads a new session, without a controlling terminal, as in a CI job,
+  // whatever terminal the tests themselves run in.
   for (const [signal, childCode] of [
     ['SIGINT', 40],
     ['SIGTERM', 41],
     ['SIGHUP', 42],
+    ['SIGQUIT', 43],
+    ['SIGUSR1', 44],
+    ['SIGUSR2', 45],
   ] as const) {
     it(`forwards ${signal} to the command and exits with the code the command chose`, async () => {
-      const cli = startCli(['env', '--', NODE, SIGNALS], job.env);
+      const cli = startCli(['env', '--', NODE, SIGNALS], job.env, { detached: true });
       await cli.waitFor('ready ');
       process.kill(cli.pid, signal);
       const { code, signal: died } = await cli.exited;
       const stdout = cli.stdout().toString('utf8');
-      expect(stdout).toMatch(new RegExp(`^ready \\d+\\ngot ${signal}\\n$`));
+      expect(stdout).toMatch(new RegExp(`^ready \\d+ [^\\n]*\\ngot ${signal}\\n$`));
       expect(died).toBeNull();
       expect(code).toBe(childCode);
       expect(cli.stderr().toString('utf8')).toBe('');
     });
   }
 
-  it('a signal to the whole process group (Ctrl-C, a runner stopping the job) reaches the command', async () => {
-    // The command shares our process group, so it gets such a signal directly and again from us:
-    // standard signals do not queue, so it sees one or two. Measured here, reported, not hidden.
-    const seen: number[] = [];
-    for (let trial = 0; trial < 4; trial++) {
-      const cli = startCli(['env', '--', NODE, SIGNALS], job.env, { detached: true });
-      await cli.waitFor('ready ');
-      process.kill(-cli.pid, 'SIGINT');
-      const { code } = await cli.exited;
-      expect(code).toBe(40);
-      seen.push(cli.stdout().toString('utf8').split('got SIGINT\n').length - 1);
-    }
-    expect(seen.every((count) => count === 1 || count === 2)).toBe(true);
-    console.info(`SIGINT to the process group: the command saw it ${seen.join(', ')} times`);
+  it('without a terminal, the command has a process group of its own', async () => {
+    const cli = startCli(['env', '--', NODE, SIGNALS], job.env, { detached: true });
+    await cli.waitFor('ready ');
+    const [, pid, pgid, parentPgid] =
+      /^ready (\d+) pgid (\d+) parent-pgid (\d+)\n/.exec(cli.stdout().toString('utf8')) ?? [];
+    expect(parentPgid).toBe(String(cli.pid));
+    expect(pgid).toBe(pid);
+    process.kill(cli.pid, 'SIGTERM');
+    expect((await cli.exited).code).toBe(41);
   });
 
-  it('forwards a signal to a command that does not handle it, which then dies of it', async () => {
-    const cli = startCli(['env', '--', 'sh', '-c', 'echo ready; exec sleep 10'], job.env);
+  it('a signal to the whole process group (timeout, kill -- -PGID, a runner stopping the job) reaches the command once', async () => {
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+      for (let trial = 0; trial < 3; trial++) {
+        const cli = startCli(['env', '--', NODE, SIGNALS], job.env, { detached: true });
+        await cli.waitFor('ready ');
+        process.kill(-cli.pid, signal);
+        const { code } = await cli.exited;
+        const got = cli.stdout().toString('utf8').split(`got ${signal}\n`).length - 1;
+        expect([signal, trial, got, code]).toEqual([signal, trial, 1, CHILD_CODES[signal]]);
+      }
+    }
+  });
+
+  it('in a terminal, the command stays in the foreground group and Ctrl-C reaches it once', async () => {
+    // The terminal sends SIGINT to its foreground group, helper and command alike.
+    const cli = startCli(['env', '--', NODE, SIGNALS], job.env, { terminal: true });
+    await cli.waitFor('ready ');
+    const [, , pgid, parentPgid] =
+      /ready (\d+) pgid (\d+) parent-pgid (\d+)/.exec(cli.stdout().toString('utf8')) ?? [];
+    expect(pgid).toBeDefined();
+    expect(pgid).toBe(parentPgid);
+    process.kill(-Number(pgid), 'SIGINT');
+    await cli.exited;
+    const output = cli.stdout().toString('utf8').replaceAll('\r\n', '\n');
+    expect(output.split('got SIGINT\n').length - 1, output).toBe(1);
+  });
+
+  it('forwards a signal to a command that does not handle it, which then dies of it, and so do we', async () => {
+    const cli = startCli(['env', '--', 'sh', '-c', 'echo ready; exec sleep 10'], job.env, { detached: true });
     await cli.waitFor('ready');
     // Give sh a moment to become sleep.
     await new Promise((done) => setTimeout(done, 100));
     process.kill(cli.pid, 'SIGTERM');
     const { code, signal } = await cli.exited;
-    expect(signal).toBeNull();
-    expect(code).toBe(143);
+    expect([code, signal]).toEqual([null, 'SIGTERM']);
   });
 
   it('exits as soon as the command does (nothing of the STS call keeps it alive)', async () => {
@@ -305,5 +364,24 @@ describe('environment', () => {
     ]);
     expectNoToken(fromFile.seen, token);
     expect(fromFile.vars.get('AWS_ACCESS_KEY_ID')).toMatch(/^ASIA/);
+  });
+
+  it('removes the id_tokens: variable also when the token is read from a file', async () => {
+    const file = join(job.home, 'token-beside-variable.jwt');
+    await writeFile(file, `${token}\n`, { mode: 0o600 });
+    const byDefault = await inspect(job.env, ['--web-identity-token-file', file]);
+    expectNoToken(byDefault.seen, token);
+    expect(byDefault.vars.has('GITLAB_AWS_IDENTITY_TOKEN')).toBe(false);
+    const named = await inspect({ ...job.env, GITLAB_AWS_IDENTITY_TOKEN: undefined, MY_AWS_TOKEN: token }, [
+      '-j',
+      'MY_AWS_TOKEN',
+      '--web-identity-token-file',
+      file,
+    ]);
+    expectNoToken(named.seen, token);
+    expect(named.vars.has('MY_AWS_TOKEN')).toBe(false);
+    // Through the variables too.
+    const fromEnv = await inspect({ ...job.env, GITLAB_AWS_IDENTITY_TOKEN_FILE: file });
+    expect(fromEnv.vars.has('GITLAB_AWS_IDENTITY_TOKEN')).toBe(false);
   });
 });

@@ -4,25 +4,41 @@
  * (never a partial one, never someone else's bytes changed), and a symbolic link planted at either
  * path is refused with both the link and its target left as they were.
  */
+import { spawnSync } from 'node:child_process';
 import { watch } from 'node:fs';
 import {
   lstat,
   mkdir,
+  mkdtemp,
   readdir,
   readFile,
   readlink,
+  rm,
   stat,
   symlink,
   utimes,
   writeFile,
 } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { loadSharedConfigFiles } from '@smithy/core/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBed, type TestBed } from '../../support/bed.js';
 import type { IssuedCredentials } from '../../support/sts.js';
-import { type AwsCli, assertBuilt, createJob, findAwsClis, type Job, run, runCli } from '../harness.js';
+import {
+  assertBuilt,
+  assertInstalled,
+  clientTitle,
+  createJob,
+  type Job,
+  realClients,
+  run,
+  runCli,
+  skippedHere,
+} from '../harness.js';
 import { sleep, startCli } from './support.js';
+
+const BOTOCORE_CREDENTIALS = resolve(import.meta.dirname, '../fixtures/botocore-credentials.py');
 
 /** Someone else's file: comments, two profiles, CRLF line endings, no newline worries. */
 const FOREIGN =
@@ -85,17 +101,20 @@ async function prepareCredentialsFile(job: Job): Promise<void> {
   await writeFile(job.credentialsFile, FOREIGN, { mode: 0o600 });
 }
 
+const CLIENTS = await realClients();
+
 let bed: TestBed;
-let clis: AwsCli[];
 
 beforeAll(async () => {
   assertBuilt();
   bed = await startTestBed();
-  clis = await findAwsClis();
 });
 afterAll(async () => {
   await bed?.stop();
 });
+
+/** What the 50 writers left, for the AWS CLIs to read in tests of their own. */
+let written: { text: string; sections: Map<string, Section> } | undefined;
 
 describe('50 jobs writing one credentials file at once', () => {
   it('keeps every profile, each with its own credentials, and every foreign byte', async () => {
@@ -150,20 +169,7 @@ describe('50 jobs writing one credentials file at once', () => {
       }
       expect(credentialsFile.other?.aws_secret_access_key).toBe('keep-me');
 
-      // And so does every AWS CLI on this machine.
-      expect(clis.length).toBeGreaterThan(0);
-      for (const cli of clis) {
-        for (const name of ['p17', 'q49']) {
-          const got = await run(
-            cli.path,
-            ['configure', 'get', 'aws_access_key_id', '--profile', name],
-            job.env,
-          );
-          expect(got.stdout.trim(), `${cli.label} ${name}: ${got.stderr}`).toBe(
-            sections.get(name)?.accessKeyId,
-          );
-        }
-      }
+      written = { text, sections };
       console.info(
         `50 concurrent aws-profile writers: ${round1Ms} ms with 50 STS exchanges, ${round2Ms} ms from the cache`,
       );
@@ -171,6 +177,34 @@ describe('50 jobs writing one credentials file at once', () => {
       await job.cleanup();
     }
   }, 60_000);
+
+  // Each AWS CLI on its own: a missing one is a stated skip, or a failure under CI=true.
+  for (const client of CLIENTS.filter((c) => c.label !== 'AWS SDK for JavaScript')) {
+    it.skipIf(skippedHere(client))(`${clientTitle(client)}: reads every profile they wrote`, async () => {
+      assertInstalled(client);
+      if (written === undefined) throw new Error('the 50-writer test above did not leave a file');
+      const home = await mkdtemp(join(tmpdir(), 'gach-read-'));
+      try {
+        const file = join(home, 'credentials');
+        await writeFile(file, written.text, { mode: 0o600 });
+        const [command = ''] = client.whoAmI(bed);
+        for (const name of ['other', 'p17', 'q49']) {
+          const got = await run(command, ['configure', 'get', 'aws_access_key_id', '--profile', name], {
+            PATH: process.env.PATH,
+            PYENV_ROOT: process.env.PYENV_ROOT,
+            HOME: home,
+            AWS_SHARED_CREDENTIALS_FILE: file,
+            AWS_CONFIG_FILE: join(home, 'config'),
+          });
+          const expected =
+            name === 'other' ? 'AKIAOTHEROTHEROTHER1' : written.sections.get(name)?.accessKeyId;
+          expect(got.stdout.trim(), `${client.label} ${name}: ${got.stderr}`).toBe(expected);
+        }
+      } finally {
+        await rm(home, { recursive: true, force: true });
+      }
+    });
+  }
 });
 
 describe('writers killed with SIGKILL', () => {
@@ -377,6 +411,43 @@ describe('a symbolic link planted at the target', () => {
         /^\[default\]\naws_access_key_id = ASIA/,
       );
     } finally {
+      await job.cleanup();
+    }
+  });
+});
+
+describe('a credentials file bind-mounted over ~/.aws/credentials (docker run -v …)', () => {
+  it('is written in place, says so with --debug, and the real file on the host holds the profile', async (context) => {
+    const job = await createJob(bed, await bed.mint());
+    const hostFile = join(job.home, 'host-credentials');
+    let mounted = false;
+    try {
+      await prepareCredentialsFile(job);
+      await writeFile(hostFile, FOREIGN, { mode: 0o600 });
+      const mount = spawnSync('mount', ['--bind', hostFile, job.credentialsFile], { encoding: 'utf8' });
+      // Not a missing tool: only a machine that forbids mounts (no root, no CAP_SYS_ADMIN) skips.
+      if (mount.status !== 0) context.skip(`mount --bind is not allowed here: ${mount.stderr.trim()}`);
+      mounted = true;
+      const result = await runCli(['aws-profile', '--name', 'mounted', '--debug'], job.env);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain(
+        `[debug] ${job.credentialsFile} cannot be replaced by a rename (EBUSY: a bind mount or another file system); writing it in place`,
+      );
+      const sections = parseOurFile(await readFile(hostFile, 'utf8'));
+      expect(sameCredentials(sections.get('mounted'), bed.sts.issued.at(-1))).toBe(true);
+      expect((await stat(hostFile)).mode & 0o777).toBe(0o600);
+      expect(await leftovers(dirname(job.credentialsFile))).toEqual([]);
+      // The AWS tools read the profile through the mount: botocore (the AWS CLI) and the JS SDK.
+      const boto = await run('python3', [BOTOCORE_CREDENTIALS], { ...job.env, AWS_PROFILE: 'mounted' });
+      expect(boto.code, boto.stderr).toBe(0);
+      expect(JSON.parse(boto.stdout)).toMatchObject({ accessKeyId: bed.sts.issued.at(-1)?.accessKeyId });
+      const sdk = await loadSharedConfigFiles({
+        filepath: job.credentialsFile,
+        configFilepath: job.configFile,
+      });
+      expect(sdk.credentialsFile.mounted?.aws_access_key_id).toBe(bed.sts.issued.at(-1)?.accessKeyId);
+    } finally {
+      if (mounted) spawnSync('umount', [job.credentialsFile]);
       await job.cleanup();
     }
   });

@@ -4,7 +4,7 @@
  * text, whole or in part.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { helperCommand } from '../harness.js';
+import { credentialProcessLine, helperCommand } from '../harness.js';
 
 export interface LiveCli {
   readonly child: ChildProcessWithoutNullStreams;
@@ -27,9 +27,16 @@ export function definedEnv(env: Record<string, string | undefined>): Record<stri
 export function startCli(
   args: readonly string[],
   env: Record<string, string | undefined>,
-  options: { detached?: boolean } = {},
+  options: {
+    detached?: boolean;
+    /** Run it on a terminal of its own (script(1)); `pid` is then script's, and output has CRLF. */
+    terminal?: boolean;
+  } = {},
 ): LiveCli {
-  const child = spawn(...helperCommand(args), {
+  const [command, commandArgs] = options.terminal
+    ? ['script', ['-qec', credentialProcessLine(args), '/dev/null']]
+    : helperCommand(args);
+  const child = spawn(command, commandArgs, {
     env: definedEnv(env),
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: options.detached ?? false,
