@@ -53,7 +53,9 @@ beforeAll(async () => {
   assertBuilt();
   bed = await startTestBed();
   token = await bed.mint();
-  job = await createJob(bed, token);
+  // A generous STS time limit: on a loaded machine a slow answer must not turn into a retry, which
+  // the exchange counts below would see.
+  job = await createJob(bed, token, { GITLAB_AWS_TIMEOUT: '120' });
   // One `process` run first: the token and the test bed work before anything below is judged.
   const warm = await runCli(['process'], job.env);
   expect(warm.code, warm.stderr).toBe(0);
@@ -73,7 +75,7 @@ describe('exit codes', () => {
     // `env` hands every run a new set (plus the one `process` run that filled the cache).
     expect(bed.sts.exchangeCount()).toBe(results.length + 1);
     console.info(`env --: ${results.length} exit codes passed through`);
-  });
+  }, 180_000);
 
   it('dies of the signal that killed the command, as if it had run the command itself', async () => {
     const fatal = [

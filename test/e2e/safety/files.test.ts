@@ -118,7 +118,9 @@ let written: { text: string; sections: Map<string, Section> } | undefined;
 
 describe('50 jobs writing one credentials file at once', () => {
   it('keeps every profile, each with its own credentials, and every foreign byte', async () => {
-    const job = await createJob(bed, await bed.mint());
+    // A generous STS time limit: 50 writers on a loaded machine must not turn a slow answer into a
+    // retry, which the exact exchange counts below would see.
+    const job = await createJob(bed, await bed.mint(), { GITLAB_AWS_TIMEOUT: '120' });
     try {
       await prepareCredentialsFile(job);
       const started = Date.now();
@@ -176,7 +178,7 @@ describe('50 jobs writing one credentials file at once', () => {
     } finally {
       await job.cleanup();
     }
-  }, 60_000);
+  }, 240_000);
 
   // Each AWS CLI on its own: a missing one is a stated skip, or a failure under CI=true.
   for (const client of CLIENTS.filter((c) => c.label !== 'AWS SDK for JavaScript')) {

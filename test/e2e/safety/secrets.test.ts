@@ -245,7 +245,8 @@ const CASES: Case[] = [
     name: 'token payload not JSON',
     args: () => ['env', '--', 'true'],
     token: async () => NOT_JSON_TOKEN,
-    ...fail,
+    // The helper's own failure in `env -- CMD` exits 125, as env(1) does, never the command's codes.
+    exit: 125,
     message: /not base64url-encoded JSON/,
     secrets: jwtSecretParts(NOT_JSON_TOKEN),
   },
