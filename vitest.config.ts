@@ -6,7 +6,9 @@ export default defineConfig({
     // The release archives and the image are checked by `npm run test:binaries` and
     // `npm run test:image` after their builds (vitest.binaries.config.ts, vitest.image.config.ts).
     exclude: ['test/binary/**', 'test/image/**', '**/node_modules/**'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Upper bounds against a hang, not measures: on a busy 2-core machine a test that starts dozens
+    // of processes (the AWS CLI, the helper) takes several times as long as on an idle one.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
   },
 });

@@ -19,6 +19,7 @@
  */
 import { isAbsolute, parse, relative, resolve, sep } from 'node:path';
 import type { Environment } from '../environment.js';
+import { nonEmpty } from '../text.js';
 
 const CACHE_DIRECTORY_NAME = 'gitlab-aws-credential-helper';
 
@@ -99,11 +100,6 @@ function homeOf(input: Pick<CacheLocationInput, 'env' | 'homedir'>): string | un
   const home = nonEmpty(input.env.HOME) ?? nonEmpty(input.env.USERPROFILE) ?? nonEmpty(input.homedir);
   // A relative HOME would make the location depend on the working directory; treat it as unset.
   return home !== undefined && isAbsolute(home) ? home : undefined;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed === undefined || trimmed === '' ? undefined : trimmed;
 }
 
 /** True when `child` is `parent` or below it. */

@@ -15,8 +15,9 @@ import type { Agent as HttpsAgent } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Environment } from '../environment.js';
 import { errnoCode, FileError } from '../errors.js';
+import { nonEmpty } from '../text.js';
 import { CA_BUNDLE_VARIABLE, type ProxyFacts, proxyFailure } from './network-failures.js';
-import { describeProxy, nonEmpty, parseTarget, resolveProxy } from './proxy.js';
+import { describeProxy, parseTarget, resolveProxy } from './proxy.js';
 
 /** What `agentsForEndpoint` returns: the agent the endpoint's scheme needs, and what it does. */
 export interface EndpointAgents {

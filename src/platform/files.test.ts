@@ -618,9 +618,16 @@ describe('concurrent and interrupted writers', () => {
       encoding: 'utf8',
       env: { ...process.env, AWS_SHARED_CREDENTIALS_FILE: file, AWS_CONFIG_FILE: join(dir, 'no-config') },
     });
-    if (aws.error === undefined) expect(aws.stdout.trim()).toBe('secret/job17');
+    // The AWS CLI reads it too; without one on PATH that part is skipped, except under CI.
+    if (aws.error === undefined || process.env.CI === 'true') {
+      expect(aws.error, 'CI=true requires the AWS CLI on PATH').toBeUndefined();
+      expect(aws.stdout.trim()).toBe('secret/job17');
+    } else {
+      console.info(`not read by the AWS CLI: ${aws.error.message}`);
+    }
     console.info(`50 concurrent writers finished in ${elapsed} ms`);
-  });
+    // 50 Node.js processes on a busy machine: the limit is a generous upper bound, not a measure.
+  }, 300_000);
 
   it('a writer killed at random moments leaves the old or the new file, never a partial one', async () => {
     const file = join(dir, 'credentials');

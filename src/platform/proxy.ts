@@ -18,6 +18,7 @@
 import { BlockList, isIP } from 'node:net';
 import type { Environment } from '../environment.js';
 import { ConfigError } from '../errors.js';
+import { nonEmpty } from '../text.js';
 
 /** A proxy chosen for an endpoint. */
 export interface ProxySetting {
@@ -42,11 +43,6 @@ const PROXY_VARIABLES = {
 } as const;
 const NO_PROXY_VARIABLES = ['no_proxy', 'NO_PROXY'] as const;
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
-export function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed === undefined || trimmed === '' ? undefined : trimmed;
-}
-
 function firstSet(
   env: Environment,
   names: readonly string[],

@@ -167,7 +167,8 @@ describe('the file cache across processes', () => {
 
     expect(result.fromCache).toBe(false);
     expect(produce.calls).toBe(1);
-    expect(waitedMs).toBeLessThan(staleMs + 2000);
+    // Taken over once stale, not after the 130 s wait for a live holder; generous for a busy machine.
+    expect(waitedMs).toBeLessThan(staleMs + 60_000);
     expect(logLines.join('\n')).toContain('took the lock');
     expect(await readdir(cacheDir)).toEqual([`${cacheKeyFor(TOKEN, WORKER_REQUEST)}.json`]);
     // The killed holder's produce call is the only other one.

@@ -271,39 +271,63 @@ describe('createFileCache', () => {
     await expect(cache.getOrCreate(TOKEN, requestFor(TOKEN), () => Promise.reject(failure))).rejects.toBe(
       failure,
     );
+    // No lock is left behind: the next call takes it without waiting for anyone.
+    expect(await readdir(cacheDir)).toEqual([]);
     const produce = countingProducer();
-    const started = performance.now();
     expect((await cache.getOrCreate(TOKEN, requestFor(TOKEN), produce)).fromCache).toBe(false);
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(logLines.join('\n')).not.toContain('waiting for it');
     expect(await readdir(cacheDir)).toEqual([`${cacheKeyFor(TOKEN, requestFor(TOKEN))}.json`]);
   });
 
   it('keeps a lock alive while a slow produce outlasts the stale time', async () => {
     const lockOptions = { staleMs: 2000 };
-    const produce = countingProducer({ delayMs: 3000 });
+    const slow = countingProducer({ delayMs: 3000 });
+    let started: () => void = () => {};
+    const producing = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const produce = () => {
+      started();
+      return slow();
+    };
     const first = cacheWith({ lockOptions }).getOrCreate(TOKEN, requestFor(TOKEN), produce);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The second process comes while the first holds the lock and calls STS.
+    await producing;
     const second = cacheWith({ lockOptions }).getOrCreate(TOKEN, requestFor(TOKEN), produce);
     const [a, b] = await Promise.all([first, second]);
-    expect(produce.calls).toBe(1);
+    expect(slow.calls).toBe(1);
     expect(b).toEqual({ ...a, fromCache: true });
   });
 
   it('stops waiting for another holder after waitMs and calls produce itself', async () => {
-    const slow = countingProducer({ delayMs: 1500 });
-    const holder = cacheWith().getOrCreate(TOKEN, requestFor(TOKEN), slow);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The holder's STS call lasts until the test ends it: the waiter must not depend on it.
+    let finish: () => void = () => {};
+    let started: () => void = () => {};
+    const producing = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const held = countingProducer();
+    const holder = cacheWith().getOrCreate(TOKEN, requestFor(TOKEN), async () => {
+      started();
+      await finished;
+      return held();
+    });
+    await producing;
     const produce = countingProducer();
-    const started = performance.now();
     const waiter = await cacheWith({ lockOptions: { waitMs: 300 } }).getOrCreate(
       TOKEN,
       requestFor(TOKEN),
       produce,
     );
-    expect(performance.now() - started).toBeLessThan(1200);
+    expect(held.calls).toBe(0);
     expect(waiter.fromCache).toBe(false);
     expect(produce.calls).toBe(1);
+    expect(logLines.join('\n')).toContain('waited 300 ms');
     expect(logLines.join('\n')).toContain('calling STS without the lock');
+    finish();
     await holder;
   });
 

@@ -15,7 +15,7 @@ let bed: TestBed;
 
 beforeAll(async () => {
   assertBuilt();
-  bed = await startTestBed({ sts: { idpTimeoutMs: 500 } });
+  bed = await startTestBed();
   bed.addDemoRole('one-hour-max', 3600);
 });
 afterAll(async () => {

@@ -71,7 +71,8 @@ export function run(
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    // A bound against a hung child, generous for a busy machine.
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
     child.on('error', (error) => {
       clearTimeout(timer);
       reject(error);
@@ -136,6 +137,9 @@ export async function createJob(
     AWS_CONFIG_FILE: configFile,
     AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
     AWS_EC2_METADATA_DISABLED: 'true',
+    // A generous bound for one STS request: on a busy machine the local STS may answer after the
+    // default 10 s, and a retry would change the exchanges tests count. Time-out tests pass --timeout.
+    GITLAB_AWS_TIMEOUT: '300',
     ...extra,
   };
   return {
@@ -156,7 +160,7 @@ export interface AwsCli {
 
 function execText(command: string, args: readonly string[]): Promise<string | undefined> {
   return new Promise((resolvePromise) => {
-    execFile(command, args, { timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(command, args, { timeout: 300_000 }, (error, stdout, stderr) => {
       resolvePromise(error ? undefined : `${stdout}${stderr}`.trim());
     });
   });

@@ -40,10 +40,12 @@ async function request(
   };
 }
 
+// Time limits as generous upper bounds: on a busy machine the local STS may take seconds, and a
+// time-out would add attempts the tests count. No back-off waits; the deadline is far away.
 const fastOptions = {
   maxAttempts: 4,
-  timeoutMs: 2000,
-  deadlineMs: Date.now() + 60_000,
+  timeoutMs: 120_000,
+  deadlineMs: Date.now() + 3_600_000,
   sleep: async () => {},
 };
 

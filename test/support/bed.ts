@@ -7,6 +7,7 @@ import { type GitLabClaims, type Issuer, type MintOptions, startIssuer } from '.
 import { type RoleRef, type StartStsOptions, type StsEmulator, startSts } from './sts.js';
 
 export const DEMO_ACCOUNT_ID = '123456789012';
+const BUSY_MACHINE_IDP_TIMEOUT_MS = 120_000;
 export const DEMO_ROLE_NAME = 'gitlab-demo-group-demo-project';
 export const DEMO_SUB = 'project_path:demo-group/demo-project:ref_type:branch:ref:main';
 
@@ -34,7 +35,10 @@ export async function startTestBed(options: StartTestBedOptions = {}): Promise<T
   const issuer = await startIssuer(options.issuer === undefined ? {} : { issuer: options.issuer });
   let sts: StsEmulator;
   try {
-    sts = await startSts(options.sts ?? {});
+    // Real STS gives the issuer about 5 s; on a busy test machine the issuer in this very process may
+    // answer later, which would fail (and retry) exchanges that tests count. Tests of that budget
+    // set idpTimeoutMs themselves.
+    sts = await startSts({ idpTimeoutMs: BUSY_MACHINE_IDP_TIMEOUT_MS, ...options.sts });
   } catch (error) {
     await issuer.stop();
     throw error;

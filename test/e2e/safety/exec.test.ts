@@ -200,24 +200,21 @@ describe('signals', () => {
   it('forwards a signal to a command that does not handle it, which then dies of it, and so do we', async () => {
     const cli = startCli(['env', '--', 'sh', '-c', 'echo ready; exec sleep 10'], job.env, { detached: true });
     await cli.waitFor('ready');
-    // Give sh a moment to become sleep.
-    await new Promise((done) => setTimeout(done, 100));
+    // Whether sh has become sleep yet or not, the command dies of the signal.
     process.kill(cli.pid, 'SIGTERM');
     const { code, signal } = await cli.exited;
     expect([code, signal]).toEqual([null, 'SIGTERM']);
   });
 
   it('exits as soon as the command does (nothing of the STS call keeps it alive)', async () => {
-    const started = Date.now();
-    const result = await runCli(['env', '--no-cache', '--', 'true'], job.env);
-    expect(result.code, result.stderr).toBe(0);
-    expect(Date.now() - started).toBeLessThan(5000);
+    // The job's STS time limit is 300 s (harness): a request timer or socket left behind would hold
+    // the helper for minutes. 60 s is a generous bound for a busy machine, far below that.
     const cli = startCli(['env', '--no-cache', '--', 'sh', '-c', 'echo done'], job.env);
     await cli.waitFor('done');
     const seen = Date.now();
     const { code, at } = await cli.exited;
     expect(code).toBe(0);
-    expect(at - seen).toBeLessThan(1500);
+    expect(at - seen).toBeLessThan(60_000);
   });
 });
 

@@ -178,7 +178,7 @@ describe('50 jobs writing one credentials file at once', () => {
     } finally {
       await job.cleanup();
     }
-  }, 240_000);
+  }, 300_000);
 
   // Each AWS CLI on its own: a missing one is a stated skip, or a failure under CI=true.
   for (const client of CLIENTS.filter((c) => c.label !== 'AWS SDK for JavaScript')) {

@@ -503,7 +503,7 @@ async function runCase(testCase: Case, debug: boolean): Promise<Outcome> {
 
 beforeAll(async () => {
   assertBuilt();
-  bed = await startTestBed({ sts: { idpTimeoutMs: 500 } });
+  bed = await startTestBed();
   bed.addDemoRole('one-hour-max', 3600);
   token = await minted();
   const runs = CASES.flatMap((testCase) => [
