@@ -136,7 +136,7 @@ describe('the file cache across processes', () => {
     // Most workers really waited for the lock rather than arriving after the write.
     const waited = started.filter((worker) => worker.stderr().includes('another process is fetching'));
     expect(waited.length).toBeGreaterThan(0);
-  }, 60_000);
+  });
 
   it('takes over the lock of a holder killed with SIGKILL', async () => {
     const staleMs = 2000;

@@ -259,16 +259,16 @@ function cfnLint(files: readonly string[]): Promise<{ code: number; output: stri
 }
 
 describe('the CloudFormation form', () => {
-  it('passes cfn-lint (AWS’s own template linter), every variant', async () => {
+  it('passes cfn-lint (AWS’s own template linter), every variant', async (context) => {
     expect(cloudFormationFiles.length).toBe(VARIANTS.length + 1);
     const result = await cfnLint(cloudFormationFiles);
+    // A missing linter is a visible skip, never a pass; under CI it fails below.
     if (result.code === -1 && process.env.CI !== 'true') {
-      console.warn(`cfn-lint is not installed: ${result.output}`);
-      return;
+      context.skip(`cfn-lint is not installed: ${result.output}`);
     }
     expect(result.output).toBe('');
     expect(result.code).toBe(0);
-  }, 120_000);
+  });
 });
 
 describe('role-template: bad input', () => {

@@ -530,7 +530,8 @@ beforeAll(async () => {
     scanner.add('session token', issued.sessionToken);
   }
   scanner.add('proxy password', PROXY_PASSWORD);
-}, 120_000);
+  // Over a hundred helper runs: a generous bound for a busy machine.
+}, 900_000);
 
 afterAll(async () => {
   await bed?.stop();
