@@ -53,9 +53,9 @@ beforeAll(async () => {
   assertBuilt();
   bed = await startTestBed();
   token = await bed.mint();
-  // A generous STS time limit: on a loaded machine a slow answer must not turn into a retry, which
-  // the exchange counts below would see.
-  job = await createJob(bed, token, { GITLAB_AWS_TIMEOUT: '120' });
+  // The harness's generous STS time limit keeps a slow answer from becoming a retry, which the
+  // exchange counts below would see.
+  job = await createJob(bed, token);
   // One `process` run first: the token and the test bed work before anything below is judged.
   const warm = await runCli(['process'], job.env);
   expect(warm.code, warm.stderr).toBe(0);
