@@ -7,6 +7,7 @@ import { realpathSync } from 'node:fs';
 import { chmod, lstat, readdir, rmdir, unlink } from 'node:fs/promises';
 import { homedir as osHomedir, tmpdir as osTmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { MAX_SESSION_DURATION_SECONDS } from '../aws/durations.js';
 import type { Environment } from '../environment.js';
 import { errnoCode, errorMessage, FileError } from '../errors.js';
 import { ensurePrivateDir } from '../platform/files.js';
@@ -31,7 +32,7 @@ const CACHE_FILE_NAME = /^(?:[0-9a-f]{64}\.json(\.lock)?|(\.[0-9a-f]{64}\.json\.
  * credentials whatever they were, and is removed when the cache writes (entries of past CI jobs
  * would otherwise pile up on a shell runner).
  */
-const ENTRY_MAX_AGE_MS = (43_200 + 3_600) * 1000;
+const ENTRY_MAX_AGE_MS = (MAX_SESSION_DURATION_SECONDS + 3_600) * 1000;
 /** A write takes milliseconds; a temporary file this old was left by a writer that died. */
 const ORPHAN_TEMP_AGE_MS = 60_000;
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, HelperError, StsError } from '../errors.js';
 import { Redactor } from '../platform/redact.js';
-import { CommandRunnerFailure, exitCodeFor, formatErrorLine, reportError } from './report.js';
+import { exitCodeFor, formatErrorLine, reportError } from './report.js';
+import { CommandRunnerFailure } from './run.js';
 
 describe('error reporting', () => {
   it('prints one line: cause, then the fix', () => {

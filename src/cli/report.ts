@@ -3,6 +3,7 @@ import { errorMessage, isHelperError } from '../errors.js';
 import type { Redactor } from '../platform/redact.js';
 import { oneLine } from '../text.js';
 import { PROGRAM_NAME } from '../version.js';
+import { CommandRunnerFailure } from './run.js';
 
 const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -10,20 +11,6 @@ export const EXIT_USAGE = 2;
 function sentence(text: string): string {
   const line = oneLine(text);
   return /[.!?]$/.test(line) ? line : `${line}.`;
-}
-
-/**
- * A failure of the helper while it runs a command for the user (`env -- CMD`): reported as the
- * failure it carries, with the exit codes env(1) and timeout(1) use for their own failures.
- */
-export class CommandRunnerFailure extends Error {
-  readonly failure: unknown;
-
-  constructor(failure: unknown) {
-    super(errorMessage(failure));
-    this.name = 'CommandRunnerFailure';
-    this.failure = failure;
-  }
 }
 
 function unwrap(error: unknown): unknown {

@@ -1,7 +1,8 @@
-/** What a command receives from the CLI: its parsed flags, the environment and the output streams. */
+/** What a command receives from the CLI (its parsed flags, the environment, the output streams) and what it may throw back. */
 import type { CommandName } from '../config/options.js';
 import type { FlagValues } from '../config/resolve.js';
 import type { Environment } from '../environment.js';
+import { errorMessage } from '../errors.js';
 import type { Redactor } from '../platform/redact.js';
 
 export interface CliIo {
@@ -18,4 +19,18 @@ export interface CommandRun {
   readonly io: CliIo;
   readonly redactor: Redactor;
   readonly debug: boolean;
+}
+
+/**
+ * A failure of the helper while it runs a command for the user (`env -- CMD`): reported as the
+ * failure it carries, with the exit codes env(1) and timeout(1) use for their own failures.
+ */
+export class CommandRunnerFailure extends Error {
+  readonly failure: unknown;
+
+  constructor(failure: unknown) {
+    super(errorMessage(failure));
+    this.name = 'CommandRunnerFailure';
+    this.failure = failure;
+  }
 }

@@ -12,7 +12,8 @@ import {
   sanitizeSessionName,
 } from '../aws/names.js';
 
-const ROLE_NAME_PREFIX = 'gitlab-';
+/** The default role is this prefix and the project's slug. */
+export const ROLE_NAME_PREFIX = 'gitlab-';
 /**
  * A pipeline id keeps at most its last 40 characters in a session name, so at least 23 characters
  * (64 − 1 − 40) of the role name always stay visible in CloudTrail. GitLab's ids are decimal integers

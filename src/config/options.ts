@@ -4,6 +4,8 @@
  * parses and defaults values through it, and help and the README's settings table show it, so none
  * of them can drift apart.
  */
+
+import { MAX_SESSION_DURATION_SECONDS, MIN_SESSION_DURATION_SECONDS } from '../aws/durations.js';
 import { DEFAULT_CACHE_REFRESH_WINDOW_SECONDS } from '../cache/freshness.js';
 import {
   type Parser,
@@ -210,12 +212,12 @@ export const OPTION_TABLE: OptionRows & OptionDefaults = {
     short: '-d',
     value: 'seconds',
     env: ['GITLAB_AWS_DURATION_SECONDS'],
-    description: 'session length, 900 to 43200 and at most the role’s maximum session duration',
+    description: `session length, ${MIN_SESSION_DURATION_SECONDS} to ${MAX_SESSION_DURATION_SECONDS} and at most the role’s maximum session duration`,
     commands: [...EXCHANGING, 'role-template'],
     parse: parseIntegerInRange(
-      900,
-      43200,
-      'STS accepts 900 to 43200 seconds, and at most the role’s MaxSessionDuration',
+      MIN_SESSION_DURATION_SECONDS,
+      MAX_SESSION_DURATION_SECONDS,
+      `STS accepts ${MIN_SESSION_DURATION_SECONDS} to ${MAX_SESSION_DURATION_SECONDS} seconds, and at most the role’s MaxSessionDuration`,
     ),
     defaultValue: 3600,
   },

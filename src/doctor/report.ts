@@ -6,6 +6,7 @@
  */
 import { MAX_ROLE_NAME_LENGTH } from '../aws/names.js';
 import { roleNameBeforeCut } from '../config/naming.js';
+import { defaultOf } from '../config/options.js';
 import { type FlagValues, projectSlug, rawValue, type Settings } from '../config/resolve.js';
 import type { Environment } from '../environment.js';
 import type { HelperError } from '../errors.js';
@@ -318,7 +319,7 @@ function settingsChecks(input: DoctorInput): Check[] {
 }
 
 function idTokensLines(name: string, env: Environment): string {
-  const host = env.CI_SERVER_HOST?.trim() || 'gitlab.com';
+  const host = env.CI_SERVER_HOST?.trim() || defaultOf('providerHost');
   return `add to the job:\n  id_tokens:\n    ${name}:\n      aud: https://${host}`;
 }
 
@@ -351,7 +352,7 @@ function tokenPresentCheck(input: DoctorInput): Check {
   } else if (first !== undefined) {
     fix = `name the id_tokens: variable with -j (one of ${current.map((candidate) => candidate.name).join(', ')})`;
   } else {
-    const name = token.source.startsWith('token file ') ? 'GITLAB_AWS_IDENTITY_TOKEN' : token.source;
+    const name = token.source.startsWith('token file ') ? defaultOf('webIdentityTokenName') : token.source;
     fix = idTokensLines(name, input.env);
   }
   return {

@@ -5,6 +5,7 @@
  * (defaults, overridden with `--parameter Key=Value`). Pure: text in, values out.
  */
 import { parseDocument, type Tags } from 'yaml';
+import { DEFAULT_ROLE_MAX_SESSION_DURATION_SECONDS } from '../aws/durations.js';
 import { ConfigError } from '../errors.js';
 import { isRecord } from '../json.js';
 
@@ -25,7 +26,7 @@ export interface TemplateRole {
   /** `undefined` when the template leaves the name to CloudFormation (a generated name). */
   readonly roleName: string | undefined;
   readonly path: string;
-  /** IAM's default 3600 when the template sets none. */
+  /** IAM's default when the template sets none. */
   readonly maxSessionDuration: number;
   readonly maxSessionDurationSet: boolean;
   readonly trustPolicy: unknown;
@@ -354,7 +355,8 @@ class Resolver {
         logicalId,
         roleName: name === undefined || name === NO_VALUE ? undefined : String(name),
         path: typeof path === 'string' ? path : '/',
-        maxSessionDuration: duration === undefined ? 3600 : Number(duration),
+        maxSessionDuration:
+          duration === undefined ? DEFAULT_ROLE_MAX_SESSION_DURATION_SECONDS : Number(duration),
         maxSessionDurationSet: duration !== undefined,
         trustPolicy,
       });

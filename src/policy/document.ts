@@ -3,6 +3,8 @@
  * `aws iam get-role` (JSON), or a CloudFormation template (YAML or JSON) whose role is resolved.
  * Pure: the caller reads the file.
  */
+
+import { DEFAULT_ROLE_MAX_SESSION_DURATION_SECONDS } from '../aws/durations.js';
 import { ConfigError } from '../errors.js';
 import { isRecord } from '../json.js';
 import { parseTemplateYaml, roleFromTemplate, type TemplateContext } from './cloudformation.js';
@@ -93,7 +95,10 @@ export function loadTrustPolicy(text: string, name: string, context: TemplateCon
         logicalId: undefined,
         roleName: typeof role.RoleName === 'string' ? role.RoleName : undefined,
         path: typeof role.Path === 'string' ? role.Path : '/',
-        maxSessionDuration: typeof role.MaxSessionDuration === 'number' ? role.MaxSessionDuration : 3600,
+        maxSessionDuration:
+          typeof role.MaxSessionDuration === 'number'
+            ? role.MaxSessionDuration
+            : DEFAULT_ROLE_MAX_SESSION_DURATION_SECONDS,
       },
     };
   }

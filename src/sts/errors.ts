@@ -2,6 +2,8 @@
  * Turns what the AWS SDK throws into a HelperError whose message names the cause and whose hint
  * names the fix. Pure: it only looks at the error's fields and at the request's context.
  */
+
+import { MAX_SESSION_DURATION_SECONDS } from '../aws/durations.js';
 import { HelperError, StsError, type TokenSummary } from '../errors.js';
 import { describeNetworkFailure } from '../platform/network-failures.js';
 import { oneLine } from '../text.js';
@@ -126,7 +128,7 @@ function stsHint(
       if (/DurationSeconds/i.test(message)) {
         return {
           message: `the requested duration of ${context.durationSeconds} seconds exceeds the maximum session duration of ${context.roleArn}`,
-          hint: "lower --duration-seconds (GITLAB_AWS_DURATION_SECONDS), or raise the role's MaxSessionDuration (up to 43200) in IAM",
+          hint: `lower --duration-seconds (GITLAB_AWS_DURATION_SECONDS), or raise the role's MaxSessionDuration (up to ${MAX_SESSION_DURATION_SECONDS}) in IAM`,
           retryable: false,
         };
       }

@@ -2,7 +2,10 @@
  * The IAM side of a project's pipelines, as text: the role the helper will assume (named by the same
  * code as the helper), its trust policy and, optionally, the OIDC provider. Pure: no I/O, no clock.
  */
+
+import { DEFAULT_ROLE_MAX_SESSION_DURATION_SECONDS } from '../aws/durations.js';
 import { MAX_ROLE_NAME_LENGTH } from '../aws/names.js';
+import { ROLE_NAME_PREFIX } from '../config/naming.js';
 import type { RefType, TemplateFormat } from '../config/parse.js';
 
 export interface RoleTemplateInput {
@@ -21,17 +24,13 @@ export interface RoleTemplateInput {
   readonly ref: string;
   readonly refType: RefType;
   readonly audience: string;
-  /** The session length the pipeline asks for; the role's maximum is at least this (and 3600). */
+  /** The session length the pipeline asks for; the role's maximum is at least this (and IAM's default). */
   readonly durationSeconds: number;
   readonly withProvider: boolean;
 }
 
-/** IAM's lower bound for a role's MaxSessionDuration. */
-const MIN_MAX_SESSION_DURATION = 3600;
-const ROLE_PREFIX = 'gitlab-';
-
 export function maxSessionDuration(input: RoleTemplateInput): number {
-  return Math.max(MIN_MAX_SESSION_DURATION, input.durationSeconds);
+  return Math.max(DEFAULT_ROLE_MAX_SESSION_DURATION_SECONDS, input.durationSeconds);
 }
 
 export function hasWildcard(value: string): boolean {
@@ -118,9 +117,12 @@ function subLiteral(value: string): string {
 }
 
 function cloudFormationRoleName(input: RoleTemplateInput): { line: string; usesSlug: boolean } {
-  const sluggedName = `${ROLE_PREFIX}${input.projectSlug}`;
+  const sluggedName = `${ROLE_NAME_PREFIX}${input.projectSlug}`;
   if (input.roleNameIsDefault && sluggedName === input.roleName) {
-    return { line: `RoleName: !Sub ${yamlString(`${ROLE_PREFIX}\${RepositoryPathSlug}`)}`, usesSlug: true };
+    return {
+      line: `RoleName: !Sub ${yamlString(`${ROLE_NAME_PREFIX}\${RepositoryPathSlug}`)}`,
+      usesSlug: true,
+    };
   }
   const why = input.roleNameIsDefault
     ? `  # gitlab-<slug> cut to ${MAX_ROLE_NAME_LENGTH} characters, as the helper does`
@@ -168,7 +170,7 @@ export function renderCloudFormation(input: RoleTemplateInput): string {
           '  RepositoryPathSlug:',
           '    Type: String',
           `    Default: ${yamlString(input.projectSlug)}`,
-          `    MaxLength: ${MAX_ROLE_NAME_LENGTH - ROLE_PREFIX.length}`,
+          `    MaxLength: ${MAX_ROLE_NAME_LENGTH - ROLE_NAME_PREFIX.length}`,
           "    Description: 'CI_PROJECT_PATH_SLUG of the project; the role is gitlab-<slug>'",
         ]
       : []),

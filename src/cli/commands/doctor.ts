@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { text as readStream } from 'node:stream/consumers';
+import { defaultOf } from '../../config/options.js';
 import { looksLikeJwt } from '../../config/parse.js';
 import { rawValue, resolveSettings, type Settings } from '../../config/resolve.js';
 import { renderDoctorJson, renderDoctorText } from '../../doctor/render.js';
@@ -79,7 +80,8 @@ async function readTokenState(
     : {
         kind: 'env' as const,
         name:
-          rawValue('webIdentityTokenName', run.flags, run.env)?.text.trim() || 'GITLAB_AWS_IDENTITY_TOKEN',
+          rawValue('webIdentityTokenName', run.flags, run.env)?.text.trim() ||
+          defaultOf('webIdentityTokenName'),
       };
   const name = describeTokenSource(source);
   let token: string;

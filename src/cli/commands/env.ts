@@ -3,8 +3,8 @@ import { ConfigError } from '../../errors.js';
 import { credentialVariables, formatEnvLines } from '../../output/formats.js';
 import { writeSecretFile } from '../../platform/files.js';
 import type { CommandOutcome } from '../../platform/spawn.js';
-import { CommandRunnerFailure } from '../report.js';
 import type { CommandRun } from '../run.js';
+import { CommandRunnerFailure } from '../run.js';
 import { debugLogger, obtainForRun } from './shared.js';
 
 /**
@@ -53,7 +53,7 @@ export async function runEnv(run: CommandRun): Promise<number> {
       childEnvironment(run.env, credentialVariables(credentials), settings.tokenVariable),
     );
   } catch (error) {
-    // Our own failures exit 125, apart from the command's 126 and 127: see report.ts.
+    // Our own failures exit 125, apart from the command's 126 and 127: see cli/report.ts.
     throw new CommandRunnerFailure(error);
   }
   return outcome.kind === 'exited' ? outcome.code : spawning.endLikeSignal(outcome.signal);
