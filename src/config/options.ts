@@ -33,7 +33,7 @@ import {
 export type CommandName = 'process' | 'aws-profile' | 'env' | 'doctor' | 'role-template';
 /** The modes: the commands that hand credentials over. */
 export const MODES: readonly CommandName[] = ['process', 'aws-profile', 'env'];
-export const ALL_COMMANDS: readonly CommandName[] = [...MODES, 'doctor', 'role-template'];
+const ALL_COMMANDS: readonly CommandName[] = [...MODES, 'doctor', 'role-template'];
 /** The commands that resolve the exchange settings: the modes, and doctor, which explains them. */
 const EXCHANGING: readonly CommandName[] = [...MODES, 'doctor'];
 
@@ -150,7 +150,7 @@ type OptionRows = { readonly [K in OptionKey]: OptionSpec<OptionTypes[K]> & { re
 type OptionDefaults = { readonly [K in DefaultedKey]: { readonly defaultValue: OptionTypes[K] } };
 
 /** The table by key, typed: `OPTION_TABLE.durationSeconds.parse` returns a number. */
-export const OPTION_TABLE: OptionRows & OptionDefaults = {
+const OPTION_TABLE: OptionRows & OptionDefaults = {
   awsAccount: {
     key: 'awsAccount',
     flag: '--aws-account',

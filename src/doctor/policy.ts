@@ -16,7 +16,7 @@ import type { TokenClaims } from '../token/claims.js';
 import type { Check } from './check.js';
 import { explainSubMismatch } from './sub.js';
 
-export const WEB_IDENTITY_ACTION = 'sts:AssumeRoleWithWebIdentity';
+const WEB_IDENTITY_ACTION = 'sts:AssumeRoleWithWebIdentity';
 /** A project no real policy names: a policy that admits it admits every project. */
 const PROBE_SUB = 'project_path:doctor-probe-7f3c2a/another-project:ref_type:branch:ref:main';
 /** Context keys doctor supplies besides `<host>:sub` and `<host>:aud`. */
@@ -35,7 +35,7 @@ function firstAudience(aud: TokenClaims['aud']): string {
 }
 
 /** What STS puts into the request: the provider of the token's issuer in the role's account. */
-export function webIdentityRequest(claims: TokenClaims, settings: Settings): TrustRequest {
+function webIdentityRequest(claims: TokenClaims, settings: Settings): TrustRequest {
   const host = (claims.iss ?? '').replace(/^https:\/\//, '').replace(/\/+$/, '');
   const providerArn = `arn:${settings.partition.id}:iam::${settings.accountId}:oidc-provider/${host}`;
   return {

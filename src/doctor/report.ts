@@ -131,7 +131,7 @@ export interface DoctorReport {
 }
 
 /** Claims shown besides iss/aud/sub: the ones people base trust on. */
-export const SHOWN_CLAIMS = [
+const SHOWN_CLAIMS = [
   'iss',
   'aud',
   'sub',
@@ -149,7 +149,7 @@ const DEPRECATED_TOKENS = new Set(['CI_JOB_JWT', 'CI_JOB_JWT_V1', 'CI_JOB_JWT_V2
 // ---------------------------------------------------------------------------------------------
 // Times
 
-export function formatUtc(epochSeconds: number): string {
+function formatUtc(epochSeconds: number): string {
   return `${new Date(epochSeconds * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
@@ -178,11 +178,11 @@ function audienceList(aud: TokenClaims['aud']): readonly string[] {
 }
 
 /** `https://gitlab.example.com/` → `gitlab.example.com`: the provider's name in IAM and its key prefix. */
-export function providerHostOf(iss: string): string {
+function providerHostOf(iss: string): string {
   return iss.replace(/^https:\/\//, '').replace(/\/+$/, '');
 }
 
-export function providerArnFor(partition: string, accountId: string, iss: string): string {
+function providerArnFor(partition: string, accountId: string, iss: string): string {
   return `arn:${partition}:iam::${accountId}:oidc-provider/${providerHostOf(iss)}`;
 }
 

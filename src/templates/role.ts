@@ -33,7 +33,7 @@ export function maxSessionDuration(input: RoleTemplateInput): number {
   return Math.max(DEFAULT_ROLE_MAX_SESSION_DURATION_SECONDS, input.durationSeconds);
 }
 
-export function hasWildcard(value: string): boolean {
+function hasWildcard(value: string): boolean {
   return /[*?]/.test(value);
 }
 
@@ -71,7 +71,7 @@ export function commandLineFor(format: TemplateFormat, input: RoleTemplateInput)
 }
 
 /** What the template admits, in words, for its header. */
-export function describeTrust(input: RoleTemplateInput): string {
+function describeTrust(input: RoleTemplateInput): string {
   const kind = input.refType === 'any' ? 'branch or tag' : input.refType;
   const which =
     input.ref === '*'
@@ -80,27 +80,6 @@ export function describeTrust(input: RoleTemplateInput): string {
         ? `any ${kind} matching ${input.ref}`
         : `${kind} ${input.ref}`;
   return `pipelines of ${input.projectPath} on ${which}, with ID tokens for audience ${input.audience}`;
-}
-
-/** The trust policy as IAM stores it, for a given provider ARN: what both formats render. */
-export function trustPolicyDocument(input: RoleTemplateInput, providerArn: string): Record<string, unknown> {
-  const sub = subCondition(input);
-  const audKey = `${input.providerHost}:aud`;
-  const subKey = `${input.providerHost}:sub`;
-  const condition: Record<string, Record<string, string>> = sub.operator === 'StringEquals'
-    ? { StringEquals: { [audKey]: input.audience, [subKey]: sub.value } }
-    : { StringEquals: { [audKey]: input.audience }, StringLike: { [subKey]: sub.value } };
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { Federated: providerArn },
-        Action: 'sts:AssumeRoleWithWebIdentity',
-        Condition: condition,
-      },
-    ],
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
