@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import {
   chmod,
   copyFile,
@@ -356,21 +357,37 @@ describe('createFileCache', () => {
     expect(logLines.join('\n')).toContain('not caching');
   });
 
-  it.runIf(posix && process.getuid?.() !== 0)(
-    'still returns credentials when the cache directory is read-only',
-    async () => {
-      await cacheWith().getOrCreate(TOKEN, requestFor(TOKEN), countingProducer());
+  it.runIf(posix)('still returns credentials when the cache directory is read-only', async (context) => {
+    await cacheWith().getOrCreate(TOKEN, requestFor(TOKEN), countingProducer());
+    // Root writes through 0500, so as root the directory becomes a read-only bind mount of itself
+    // (EROFS); only a machine that forbids mounts to root skips.
+    const asRoot = process.getuid?.() === 0;
+    let mounted = false;
+    if (asRoot) {
+      const bind = spawnSync('mount', ['--bind', cacheDir, cacheDir], { encoding: 'utf8' });
+      if (bind.status !== 0) context.skip(`mount --bind is not allowed here: ${bind.stderr.trim()}`);
+      mounted = true;
+      const readOnly = spawnSync('mount', ['-o', 'remount,bind,ro', cacheDir], { encoding: 'utf8' });
+      expect(readOnly.status, readOnly.stderr).toBe(0);
+    } else {
       await chmod(cacheDir, 0o500);
-      try {
-        const produce = countingProducer();
-        const result = await cacheWith().getOrCreate(OTHER_TOKEN, requestFor(OTHER_TOKEN), produce);
-        expect(result.fromCache).toBe(false);
-        expect(produce.calls).toBe(1);
-      } finally {
-        await chmod(cacheDir, 0o700);
-      }
-    },
-  );
+    }
+    try {
+      await expect(writeFile(join(cacheDir, 'probe'), '')).rejects.toThrow(/EROFS|EACCES/);
+      const produce = countingProducer();
+      const result = await cacheWith().getOrCreate(OTHER_TOKEN, requestFor(OTHER_TOKEN), produce);
+      expect(result.fromCache).toBe(false);
+      expect(produce.calls).toBe(1);
+      expect(result.credentials.accessKeyId).toMatch(/^ASIA/);
+      // What was cached before still serves.
+      const hit = await cacheWith().getOrCreate(TOKEN, requestFor(TOKEN), produce);
+      expect(hit.fromCache).toBe(true);
+      expect(produce.calls).toBe(1);
+    } finally {
+      if (mounted) spawnSync('umount', [cacheDir]);
+      else await chmod(cacheDir, 0o700);
+    }
+  });
 
   it('still returns credentials when the entry path is taken by a directory', async () => {
     await mkdir(entryPath(TOKEN), { recursive: true });
