@@ -32,6 +32,14 @@ export {
   type TrustPolicy,
   type TrustRequest,
 } from './policy/trust.js';
+/** A credential provider for the AWS SDK for JavaScript v3: `credentials: fromGitLabIdToken()`. */
+export {
+  fromGitLabIdToken,
+  type GitLabAwsCredentialIdentity,
+  type GitLabIdTokenProvider,
+  type GitLabIdTokenProviderOptions,
+  type ProviderSettingKey,
+} from './provider.js';
 /** The STS exchange, behind one function. */
 export { exchangeWebIdentityToken, type WebIdentityExchange } from './sts/exchange.js';
 /** Reads a GitLab ID token's claims without verifying it. */

@@ -6,11 +6,13 @@ import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { isStsHostOfPartition } from './aws/partitions.js';
 import type { CredentialCache } from './cache/credential-cache.js';
+import { createFileCache } from './cache/store.js';
 import type { Settings } from './config/resolve.js';
 import type { AssumedRole, AwsCredentials } from './credentials.js';
 import type { Environment } from './environment.js';
 import type { TokenSummary } from './errors.js';
 import type { exchangeWebIdentityToken, WebIdentityExchange } from './sts/exchange.js';
+import { longestExchangeMs } from './sts/retry.js';
 import {
   assertTokenUsable,
   decodeTokenClaims,
@@ -40,6 +42,24 @@ export interface ObtainDependencies {
   /** Agents for the STS call instead of the ones the environment configures (proxy, CA bundle). */
   readonly httpAgent?: HttpAgent | undefined;
   readonly httpsAgent?: HttpsAgent | undefined;
+}
+
+/** The encrypted cache shared by every process of the user, as the settings ask for it, or none. */
+export function cacheForSettings(
+  settings: Settings,
+  deps: {
+    readonly env: Environment;
+    readonly log: (line: string) => void;
+    readonly warn: (line: string) => void;
+  },
+): CredentialCache | undefined {
+  if (!settings.cache.enabled) return undefined;
+  return createFileCache({
+    ...deps,
+    refreshWindowSeconds: settings.cache.refreshWindowSeconds,
+    // Another process's exchange may take this long; giving up sooner would call STS a second time.
+    lockOptions: { waitMs: longestExchangeMs(settings.maxAttempts, settings.timeoutMs) },
+  });
 }
 
 /** A bearer token to a non-loopback host without TLS: allowed (emulators), but never silently. */

@@ -97,6 +97,21 @@ describe('the npm package', () => {
       );
       expect(doctor.stdout).toContain('ok       trust-policy ');
       expect(doctor.stdout).toContain('ok       live-caller-identity ');
+
+      // The library, imported by the package's name as a consumer does, with the job's variables.
+      const script = join(project, 'use-library.mjs');
+      await writeFile(
+        script,
+        [
+          "import { fromGitLabIdToken } from 'gitlab-aws-credential-helper';",
+          "const set = await fromGitLabIdToken({ roleSessionName: 'installed-library', cache: false })();",
+          'console.log(JSON.stringify({ ok: set.accessKeyId.startsWith("ASIA"), account: set.accountId }));',
+        ].join('\n'),
+      );
+      const library = await run(NODE, [script], job.env);
+      expect(library.stderr).toBe('');
+      expect(JSON.parse(library.stdout)).toEqual({ ok: true, account: bed.accountId });
+      expect(bed.sts.issued.at(-1)?.sessionName).toBe('installed-library');
     } finally {
       await job.cleanup();
     }
@@ -105,6 +120,7 @@ describe('the npm package', () => {
   it('exposes the library API from the built entry point', async () => {
     const library = (await import(resolve(root, 'dist/lib/index.js'))) as Record<string, unknown>;
     for (const name of [
+      'fromGitLabIdToken',
       'resolveSettings',
       'obtainCredentials',
       'exchangeWebIdentityToken',

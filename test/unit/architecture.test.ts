@@ -45,7 +45,7 @@ const LAYERS: readonly { name: string; members: (module: string) => boolean }[] 
   { name: 'commands', members: (m) => m.startsWith('cli/commands/') },
   // What the command layer is handed by the cli layer: types of the one run.
   { name: 'command interface', members: (m) => m === 'cli/run.ts' },
-  { name: 'library', members: (m) => m === 'index.ts' || m === 'obtain.ts' },
+  { name: 'library', members: (m) => ['index.ts', 'obtain.ts', 'provider.ts'].includes(m) },
   {
     name: 'features',
     members: (m) => ['config/', 'doctor/', 'templates/'].some((folder) => m.startsWith(folder)),

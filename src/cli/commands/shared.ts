@@ -1,8 +1,6 @@
 /** What every command does before handing credentials over: settings, token, credentials. */
-import { createFileCache } from '../../cache/store.js';
 import { resolveSettings, type Settings } from '../../config/resolve.js';
-import { type ObtainResult, obtainCredentials } from '../../obtain.js';
-import { longestExchangeMs } from '../../sts/retry.js';
+import { cacheForSettings, type ObtainResult, obtainCredentials } from '../../obtain.js';
 import { describeTokenSource } from '../../token/read.js';
 import type { CommandRun } from '../run.js';
 
@@ -24,16 +22,7 @@ export async function obtainForRun(run: CommandRun): Promise<Obtained> {
   );
   const warn = (line: string) =>
     run.io.stderr(`${run.redactor.redact(`gitlab-aws-credential-helper: ${line}`)}\n`);
-  const cache = settings.cache.enabled
-    ? createFileCache({
-        env: run.env,
-        log,
-        warn,
-        refreshWindowSeconds: settings.cache.refreshWindowSeconds,
-        // Another process's exchange may take this long; giving up sooner would call STS a second time.
-        lockOptions: { waitMs: longestExchangeMs(settings.maxAttempts, settings.timeoutMs) },
-      })
-    : undefined;
+  const cache = cacheForSettings(settings, { env: run.env, log, warn });
   const result = await obtainCredentials(settings, {
     env: run.env,
     log,

@@ -1,0 +1,109 @@
+/**
+ * A credential provider for the AWS SDK for JavaScript v3: `credentials: fromGitLabIdToken()` in any
+ * client's configuration. It resolves the same settings as the command line (options named like the
+ * option table's keys, then the job's variables, then the defaults), shares the encrypted cache
+ * with the command line, and lets concurrent callers share one exchange.
+ */
+
+import type { OptionKey } from './config/options.js';
+import { type FlagValues, resolveSettings, type Settings } from './config/resolve.js';
+import type { Environment } from './environment.js';
+import { cacheForSettings, obtainCredentials } from './obtain.js';
+import { PROGRAM_NAME } from './version.js';
+
+/** The settings a provider takes: each as its flag would, e.g. `{ awsAccount: '123456789012' }`. */
+const PROVIDER_SETTINGS = [
+  'awsAccount',
+  'roleName',
+  'roleSessionName',
+  'webIdentityTokenName',
+  'webIdentityTokenFile',
+  'durationSeconds',
+  'region',
+  'endpointUrl',
+  'cache',
+  'cacheRefreshWindow',
+  'maxAttempts',
+  'timeout',
+] as const satisfies readonly OptionKey[];
+
+export type ProviderSettingKey = (typeof PROVIDER_SETTINGS)[number];
+
+export interface GitLabIdTokenProviderOptions
+  extends Partial<Record<ProviderSettingKey, string | number | boolean>> {
+  /** Where the job's variables are read; `process.env` at each call when left out. */
+  readonly env?: Environment;
+  /** Told what the command line's `--debug` prints (never a secret). */
+  readonly debug?: (line: string) => void;
+  /** Told the warnings the command line prints on stderr; `process.emitWarning` when left out. */
+  readonly warn?: (line: string) => void;
+}
+
+/** What the SDK's `credentials:` expects (`AwsCredentialIdentity` of @smithy/types). */
+export interface GitLabAwsCredentialIdentity {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiration: Date;
+  readonly accountId?: string;
+}
+
+export type GitLabIdTokenProvider = () => Promise<GitLabAwsCredentialIdentity>;
+
+/**
+ * The SDK refreshes credentials that expire within 5 minutes; a set kept here is handed out again only
+ * while it lasts longer than that, so a client never receives a set it would refresh at once.
+ */
+const REUSE_MARGIN_MS = 5 * 60_000;
+
+function flagValues(options: GitLabIdTokenProviderOptions): FlagValues {
+  const flags: Record<string, string | boolean> = {};
+  for (const key of PROVIDER_SETTINGS) {
+    const value = options[key];
+    if (value !== undefined) flags[key] = typeof value === 'number' ? String(value) : value;
+  }
+  return flags;
+}
+
+async function obtainIdentity(options: GitLabIdTokenProviderOptions): Promise<GitLabAwsCredentialIdentity> {
+  const env = options.env ?? { ...process.env };
+  const settings: Settings = resolveSettings('process', flagValues(options), env);
+  const log = options.debug ?? (() => {});
+  const warn =
+    options.warn ?? ((line: string) => process.emitWarning(line, { code: PROGRAM_NAME.toUpperCase() }));
+  const cache = cacheForSettings(settings, { env: env, log, warn });
+  const { credentials } = await obtainCredentials(settings, { env, log, warn, cache });
+  return {
+    accessKeyId: credentials.accessKeyId,
+    secretAccessKey: credentials.secretAccessKey,
+    sessionToken: credentials.sessionToken,
+    expiration: credentials.expiration,
+    accountId: settings.accountId,
+  };
+}
+
+/**
+ * `new S3Client({ credentials: fromGitLabIdToken() })`: credentials of the role the job's ID token may
+ * assume. Settings are checked on the first call; every failure is a HelperError whose message names
+ * the cause and whose hint names the fix.
+ */
+export function fromGitLabIdToken(options: GitLabIdTokenProviderOptions = {}): GitLabIdTokenProvider {
+  let current: Promise<GitLabAwsCredentialIdentity> | undefined;
+  let expiresAt = Number.NEGATIVE_INFINITY;
+  return () => {
+    const pending = current !== undefined && expiresAt === Number.NEGATIVE_INFINITY;
+    if (current !== undefined && (pending || expiresAt - Date.now() > REUSE_MARGIN_MS)) return current;
+    const attempt = obtainIdentity(options);
+    current = attempt;
+    expiresAt = Number.NEGATIVE_INFINITY;
+    attempt.then(
+      (identity) => {
+        if (current === attempt) expiresAt = identity.expiration.getTime();
+      },
+      () => {
+        if (current === attempt) current = undefined;
+      },
+    );
+    return attempt;
+  };
+}
