@@ -83,19 +83,21 @@ async function obtainIdentity(options: GitLabIdTokenProviderOptions): Promise<Gi
 }
 
 /**
- * `new S3Client({ credentials: fromGitLabIdToken() })`: credentials of the role the job's ID token may
- * assume. Settings are checked on the first call; every failure is a HelperError whose message names
- * the cause and whose hint names the fix.
+ * Hands out one set to every caller while it lasts longer than the reuse margin; callers that ask
+ * while an exchange is under way share it; a failure is not kept.
  */
-export function fromGitLabIdToken(options: GitLabIdTokenProviderOptions = {}): GitLabIdTokenProvider {
+export function reusingProvider(
+  obtain: () => Promise<GitLabAwsCredentialIdentity>,
+  now: () => number = Date.now,
+): GitLabIdTokenProvider {
   let current: Promise<GitLabAwsCredentialIdentity> | undefined;
-  let expiresAt = Number.NEGATIVE_INFINITY;
+  let expiresAt: number | undefined;
   return () => {
-    const pending = current !== undefined && expiresAt === Number.NEGATIVE_INFINITY;
-    if (current !== undefined && (pending || expiresAt - Date.now() > REUSE_MARGIN_MS)) return current;
-    const attempt = obtainIdentity(options);
+    if (current !== undefined && (expiresAt === undefined || expiresAt - now() > REUSE_MARGIN_MS))
+      return current;
+    const attempt = obtain();
     current = attempt;
-    expiresAt = Number.NEGATIVE_INFINITY;
+    expiresAt = undefined;
     attempt.then(
       (identity) => {
         if (current === attempt) expiresAt = identity.expiration.getTime();
@@ -106,4 +108,13 @@ export function fromGitLabIdToken(options: GitLabIdTokenProviderOptions = {}): G
     );
     return attempt;
   };
+}
+
+/**
+ * `new S3Client({ credentials: fromGitLabIdToken() })`: credentials of the role the job's ID token may
+ * assume. Settings are checked on the first call; every failure is a HelperError whose message names
+ * the cause and whose hint names the fix.
+ */
+export function fromGitLabIdToken(options: GitLabIdTokenProviderOptions = {}): GitLabIdTokenProvider {
+  return reusingProvider(() => obtainIdentity(options));
 }
