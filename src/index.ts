@@ -35,9 +35,9 @@ export {
 /** A credential provider for the AWS SDK for JavaScript v3: `credentials: fromGitLabIdToken()`. */
 export {
   fromGitLabIdToken,
-  type GitLabAwsCredentialIdentity,
   type GitLabIdTokenProvider,
   type GitLabIdTokenProviderOptions,
+  type ProvidedCredentials,
   type ProviderSettingKey,
 } from './provider.js';
 /** The STS exchange, behind one function. */

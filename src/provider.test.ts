@@ -1,23 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { type GitLabAwsCredentialIdentity, reusingProvider } from './provider.js';
+import { type ProvidedCredentials, reusingProvider } from './provider.js';
 
 const MINUTE = 60_000;
 
-function identity(serial: number, expiresAt: number): GitLabAwsCredentialIdentity {
+function identity(serial: number, expiresAt: number): ProvidedCredentials {
   return {
     accessKeyId: `ASIA${serial}`,
     secretAccessKey: `secret-${serial}`,
     sessionToken: `session-${serial}`,
     expiration: new Date(expiresAt),
+    accountId: '123456789012',
   };
 }
 
 /** An obtain() whose calls are counted and answered by hand. */
 function controlledObtain() {
-  const calls: { resolve: (value: GitLabAwsCredentialIdentity) => void; reject: (error: Error) => void }[] =
-    [];
+  const calls: { resolve: (value: ProvidedCredentials) => void; reject: (error: Error) => void }[] = [];
   const obtain = () =>
-    new Promise<GitLabAwsCredentialIdentity>((resolve, reject) => {
+    new Promise<ProvidedCredentials>((resolve, reject) => {
       calls.push({ resolve, reject });
     });
   return { obtain, calls };

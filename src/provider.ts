@@ -6,7 +6,8 @@
  */
 
 import type { OptionKey } from './config/options.js';
-import { type FlagValues, resolveSettings, type Settings } from './config/resolve.js';
+import { type FlagValues, resolveSettings } from './config/resolve.js';
+import type { AwsCredentials } from './credentials.js';
 import type { Environment } from './environment.js';
 import { cacheForSettings, obtainCredentials } from './obtain.js';
 import { PROGRAM_NAME } from './version.js';
@@ -39,16 +40,11 @@ export interface GitLabIdTokenProviderOptions
   readonly warn?: (line: string) => void;
 }
 
-/** What the SDK's `credentials:` expects (`AwsCredentialIdentity` of @smithy/types). */
-export interface GitLabAwsCredentialIdentity {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken: string;
-  readonly expiration: Date;
-  readonly accountId?: string;
-}
+/** The credentials with the role's account, always known here (`AwsCredentialIdentity` of @smithy/types). */
+export type ProvidedCredentials = AwsCredentials & { readonly accountId: string };
 
-export type GitLabIdTokenProvider = () => Promise<GitLabAwsCredentialIdentity>;
+/** What the SDK's `credentials:` takes. */
+export type GitLabIdTokenProvider = () => Promise<ProvidedCredentials>;
 
 /**
  * The SDK refreshes credentials that expire within 5 minutes; a set kept here is handed out again only
@@ -65,21 +61,15 @@ function flagValues(options: GitLabIdTokenProviderOptions): FlagValues {
   return flags;
 }
 
-async function obtainIdentity(options: GitLabIdTokenProviderOptions): Promise<GitLabAwsCredentialIdentity> {
+async function obtainIdentity(options: GitLabIdTokenProviderOptions): Promise<ProvidedCredentials> {
   const env = options.env ?? { ...process.env };
-  const settings: Settings = resolveSettings('process', flagValues(options), env);
+  const settings = resolveSettings('process', flagValues(options), env);
   const log = options.debug ?? (() => {});
   const warn =
     options.warn ?? ((line: string) => process.emitWarning(line, { code: PROGRAM_NAME.toUpperCase() }));
-  const cache = cacheForSettings(settings, { env: env, log, warn });
+  const cache = cacheForSettings(settings, { env, log, warn });
   const { credentials } = await obtainCredentials(settings, { env, log, warn, cache });
-  return {
-    accessKeyId: credentials.accessKeyId,
-    secretAccessKey: credentials.secretAccessKey,
-    sessionToken: credentials.sessionToken,
-    expiration: credentials.expiration,
-    accountId: settings.accountId,
-  };
+  return { ...credentials, accountId: settings.accountId };
 }
 
 /**
@@ -87,10 +77,10 @@ async function obtainIdentity(options: GitLabIdTokenProviderOptions): Promise<Gi
  * while an exchange is under way share it; a failure is not kept.
  */
 export function reusingProvider(
-  obtain: () => Promise<GitLabAwsCredentialIdentity>,
+  obtain: () => Promise<ProvidedCredentials>,
   now: () => number = Date.now,
 ): GitLabIdTokenProvider {
-  let current: Promise<GitLabAwsCredentialIdentity> | undefined;
+  let current: Promise<ProvidedCredentials> | undefined;
   let expiresAt: number | undefined;
   return () => {
     if (current !== undefined && (expiresAt === undefined || expiresAt - now() > REUSE_MARGIN_MS))
